@@ -1,0 +1,167 @@
+/// A version constraint operator, kept as apk-tools' bit mask so every spelling round-trips.
+public struct VersionOperator: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let equal = VersionOperator(rawValue: 1)
+    public static let less = VersionOperator(rawValue: 2)
+    public static let greater = VersionOperator(rawValue: 4)
+    public static let fuzzy = VersionOperator(rawValue: 8)
+
+    /// No constraint: any version of any provider.
+    public static let any: VersionOperator = [.equal, .less, .greater]
+    /// `><`: match exactly the package whose identity checksum is the "version".
+    public static let checksum: VersionOperator = [.less, .greater]
+
+    /// The operator as written in world files, indexes and `.PKGINFO`.
+    public var spelling: String {
+        switch self {
+        case .any: return ""
+        case .equal: return "="
+        case .less: return "<"
+        case .greater: return ">"
+        case [.less, .equal]: return "<="
+        case [.greater, .equal]: return ">="
+        case [.equal, .fuzzy]: return "~"
+        case [.greater, .equal, .fuzzy]: return ">~"
+        case [.less, .equal, .fuzzy]: return "<~"
+        case .checksum: return "><"
+        default:
+            var text = ""
+            if contains(.less) { text += "<" }
+            if contains(.greater) { text += ">" }
+            if contains(.fuzzy) { text += "~" } else if contains(.equal) { text += "=" }
+            return text
+        }
+    }
+
+    /// Whether a comparison result satisfies this operator.
+    func accepts(_ order: APKVersion.Order) -> Bool {
+        switch order {
+        case .less: return contains(.less)
+        case .equal: return contains(.equal)
+        case .greater: return contains(.greater)
+        }
+    }
+}
+
+/// One dependency, provide, conflict or world entry: `[!]name[@tag][op version]`.
+///
+/// The same syntax is used in `.PKGINFO` (`depend`, `provides`, `install_if`, `replaces`), in
+/// APKINDEX `D:`/`p:`/`i:` lines, in `/etc/apk/world`, and in apko's `contents.packages`.
+public struct Dependency: Sendable, Hashable, CustomStringConvertible {
+    /// The package, provide or virtual name (`busybox`, `so:libc.so.6`, `cmd:sh`, `/bin/sh`).
+    public var name: String
+    /// `@tag`: allows packages from repositories declared as `@tag URL`.
+    public var tag: String?
+    /// The constraint; ``VersionOperator/any`` when no version is given.
+    public var op: VersionOperator
+    /// The version after the operator; `nil` exactly when `op` is ``VersionOperator/any``.
+    public var version: String?
+    /// `!name`: the named package (or its matching versions) must not be installed.
+    public var isConflict: Bool
+
+    public init(name: String, tag: String? = nil, op: VersionOperator = .any, version: String? = nil,
+                isConflict: Bool = false) {
+        self.name = name
+        self.tag = tag
+        self.op = version == nil ? .any : op
+        self.version = version
+        self.isConflict = isConflict
+    }
+
+    /// Parses one dependency token. Throws an ``APKError`` of kind ``APKError/Kind/invalidDependency``
+    /// when apk-tools would refuse the text (empty name, operator without a valid version, …).
+    public init(parsing text: Substring) throws {
+        var body = text
+        var conflict = false
+        if body.first == "!" {
+            conflict = true
+            body = body.dropFirst()
+        }
+        let operatorCharacters: Set<Character> = ["<", ">", "=", "~"]
+        var namePart = body
+        var op = VersionOperator.any
+        var version: String? = nil
+        if let opStart = body.firstIndex(where: { operatorCharacters.contains($0) }) {
+            namePart = body[..<opStart]
+            let rest = body[opStart...]
+            let opEnd = rest.firstIndex(where: { !operatorCharacters.contains($0) }) ?? rest.endIndex
+            let opText = rest[..<opEnd]
+            let versionText = rest[opEnd...]
+            var mask = VersionOperator()
+            for character in opText {
+                switch character {
+                case "<": mask.insert(.less)
+                case ">": mask.insert(.greater)
+                case "~": mask.formUnion([.fuzzy, .equal])
+                default: mask.insert(.equal)
+                }
+            }
+            if versionText.isEmpty {
+                throw APKError.invalidDependency(String(text), "operator '\(opText)' has no version after it")
+            }
+            if mask != .checksum && !APKVersion(String(versionText)).isValid {
+                throw APKError.invalidDependency(String(text), "'\(versionText)' is not a valid apk version")
+            }
+            op = mask
+            version = String(versionText)
+        }
+        var tag: String? = nil
+        if let at = namePart.firstIndex(of: "@") {
+            let tagText = namePart[namePart.index(after: at)...]
+            if tagText.isEmpty {
+                throw APKError.invalidDependency(String(text), "'@' is not followed by a repository tag")
+            }
+            tag = String(tagText)
+            namePart = namePart[..<at]
+        }
+        if namePart.isEmpty {
+            throw APKError.invalidDependency(String(text), "the package name is empty")
+        }
+        if let bad = namePart.unicodeScalars.first(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
+            throw APKError.invalidDependency(String(text), "the name contains the control or space character U+\(String(bad.value, radix: 16, uppercase: true))")
+        }
+        self.init(name: String(namePart), tag: tag, op: op, version: version, isConflict: conflict)
+    }
+
+    public init(parsing text: String) throws {
+        try self.init(parsing: Substring(text))
+    }
+
+    /// Parses a space- or newline-separated list (an APKINDEX `D:` line, a `.PKGINFO` `install_if`).
+    public static func parseList(_ text: Substring) throws -> [Dependency] {
+        try text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map { try Dependency(parsing: $0) }
+    }
+
+    public static func parseList(_ text: String) throws -> [Dependency] {
+        try parseList(Substring(text))
+    }
+
+    /// The canonical spelling, as apk-tools writes it back.
+    public var description: String {
+        var text = isConflict ? "!" + name : name
+        if let tag { text += "@" + tag }
+        if let version { text += op.spelling + version }
+        return text
+    }
+
+    /// Whether a provider offering `name` at `providedVersion` satisfies this dependency, ignoring
+    /// `isConflict` (callers decide what a match means for a conflict).
+    ///
+    /// An unversioned provide (`providedVersion == nil`) satisfies only an unversioned dependency:
+    /// `so:libfoo.so.1>=2` is never met by a bare `so:libfoo.so.1`.
+    public func versionMatches(_ providedVersion: APKVersion?) -> Bool {
+        guard let version else { return true }
+        guard let providedVersion else { return false }
+        if op == .checksum { return false }
+        let order = APKVersion.compare(providedVersion, APKVersion(version), fuzzy: op.contains(.fuzzy))
+        return op.accepts(order)
+    }
+
+    /// Whether a package with identity checksum `checksum` is the one a `><Q1…` dependency pins.
+    public func checksumMatches(_ checksum: String) -> Bool {
+        op == .checksum && version == checksum
+    }
+}
+
