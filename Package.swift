@@ -35,6 +35,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        .testTarget(name: "APKTests", dependencies: ["APK"], swiftSettings: strictSettings),
+        // Shared by the test targets: where the fixtures are, small helpers.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
+        .testTarget(name: "APKTests", dependencies: ["APK", "TestSupport"], swiftSettings: strictSettings),
     ]
 )

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import APK
 
 /// One line of apk-tools' `test/version.data`: `A op B [# comment]`.
