@@ -24,11 +24,17 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "APK", dependencies: [], swiftSettings: strictSettings),
+        .target(
+            name: "ApkoConfig",
+            dependencies: ["APK", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
 
         .executableTarget(
             name: "distill",
             dependencies: [
                 "APK",
+                "ApkoConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -38,5 +44,7 @@ let package = Package(
         // Shared by the test targets: where the fixtures are, small helpers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "APKTests", dependencies: ["APK", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ApkoConfigTests", dependencies: ["ApkoConfig", "APK", "TestSupport"],
+                    swiftSettings: strictSettings),
     ]
 )
