@@ -81,7 +81,7 @@ extension NodeDecoder {
             switch pair.key {
             case "repositories", "build_repositories", "runtime_repositories":
                 var references: [RepositoryReference] = []
-                var locations: [SourceLocation?] = []
+                var locations: [SourcePosition?] = []
                 for (index, (text, item)) in try stringList(pair.value, path: path).enumerated() {
                     do {
                         references.append(try RepositoryReference(parsing: text))

@@ -1,5 +1,5 @@
 /// A position in a config file, 1-based, columns counted in characters as editors show them.
-public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+public struct SourcePosition: Sendable, Hashable, CustomStringConvertible {
     /// The file as the user named it (the path given on the command line, or an include's path
     /// joined to the directory of the file that includes it).
     public var file: String
@@ -61,14 +61,14 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         self.column = column
     }
 
-    public init(_ kind: Kind, _ message: String, at location: SourceLocation) {
+    public init(_ kind: Kind, _ message: String, at location: SourcePosition) {
         self.init(kind, message, file: location.file, line: location.line, column: location.column)
     }
 
     /// Where the problem is, when the error points into a file.
-    public var location: SourceLocation? {
+    public var location: SourcePosition? {
         guard let file, let line, let column else { return nil }
-        return SourceLocation(file: file, line: line, column: column)
+        return SourcePosition(file: file, line: line, column: column)
     }
 
     public var description: String {

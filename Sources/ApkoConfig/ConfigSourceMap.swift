@@ -3,23 +3,23 @@
 /// Lists run parallel to the configuration's lists; entries added on the command line are nil.
 public struct ConfigSourceMap: Sendable, Equatable {
     /// One per `contents.packages` entry.
-    public internal(set) var packages: [SourceLocation?] = []
-    public internal(set) var repositories: [SourceLocation?] = []
-    public internal(set) var buildRepositories: [SourceLocation?] = []
-    public internal(set) var runtimeRepositories: [SourceLocation?] = []
-    public internal(set) var keyring: [SourceLocation?] = []
-    var runtimeKeyring: [SourceLocation?] = []
-    var users: [SourceLocation?] = []
-    var groups: [SourceLocation?] = []
-    var paths: [SourceLocation?] = []
-    var certificates: [SourceLocation?] = []
+    public internal(set) var packages: [SourcePosition?] = []
+    public internal(set) var repositories: [SourcePosition?] = []
+    public internal(set) var buildRepositories: [SourcePosition?] = []
+    public internal(set) var runtimeRepositories: [SourcePosition?] = []
+    public internal(set) var keyring: [SourcePosition?] = []
+    var runtimeKeyring: [SourcePosition?] = []
+    var users: [SourcePosition?] = []
+    var groups: [SourcePosition?] = []
+    var paths: [SourcePosition?] = []
+    var certificates: [SourcePosition?] = []
     /// Keys of single values, by their dotted path (`format`, `contents.baseimage`, `entrypoint`).
-    var fields: [String: SourceLocation] = [:]
+    var fields: [String: SourcePosition] = [:]
 
     public init() {}
 
     /// Where a single-valued key (`format`, `layering`, `entrypoint.type`, …) was written.
-    public func location(ofField path: String) -> SourceLocation? {
+    public func location(ofField path: String) -> SourcePosition? {
         fields[path]
     }
 }
@@ -28,9 +28,9 @@ public struct ConfigSourceMap: Sendable, Equatable {
 /// (a value apko silently ignores or overrides). Loading succeeds; the CLI prints these.
 public struct ConfigWarning: Sendable, Equatable, CustomStringConvertible {
     public var message: String
-    public var location: SourceLocation?
+    public var location: SourcePosition?
 
-    public init(_ message: String, at location: SourceLocation?) {
+    public init(_ message: String, at location: SourcePosition?) {
         self.message = message
         self.location = location
     }

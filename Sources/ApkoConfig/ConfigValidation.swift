@@ -3,7 +3,7 @@ import APK
 /// The rules that span several values, checked once includes are merged and overrides applied.
 enum ConfigValidation {
     static func validate(_ configuration: ImageConfiguration, sources: ConfigSourceMap) throws {
-        func fail(_ message: String, at location: SourceLocation?) -> ConfigError {
+        func fail(_ message: String, at location: SourcePosition?) -> ConfigError {
             guard let location else { return ConfigError(.invalidValue, message) }
             return ConfigError(.invalidValue, message, at: location)
         }

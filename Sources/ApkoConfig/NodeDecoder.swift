@@ -8,12 +8,12 @@ struct NodeDecoder {
         ConfigError(kind, message, file: file, line: node.line, column: node.column)
     }
 
-    func location(of node: YAMLNode) -> SourceLocation {
-        SourceLocation(file: file, line: node.line, column: node.column)
+    func location(of node: YAMLNode) -> SourcePosition {
+        SourcePosition(file: file, line: node.line, column: node.column)
     }
 
-    func location(ofKey pair: YAMLPair) -> SourceLocation {
-        SourceLocation(file: file, line: pair.keyLine, column: pair.keyColumn)
+    func location(ofKey pair: YAMLPair) -> SourcePosition {
+        SourcePosition(file: file, line: pair.keyLine, column: pair.keyColumn)
     }
 
     /// An error from a parser that has no position (repositories, packages, shell words), placed.

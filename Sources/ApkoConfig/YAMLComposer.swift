@@ -434,6 +434,10 @@ private struct Composer {
         default:
             let line = Int(parser.problem_mark.line) + 1
             let column = Int(parser.problem_mark.column) + 1
+            if problem.hasPrefix("Maximum nesting level reached") {
+                return ConfigError(.tooLarge, "lists and mappings are nested more than \(limits.maxDepth) levels deep",
+                                   file: file, line: line, column: column)
+            }
             let lineText = text.line(line)
             let leading = lineText.prefix(while: { $0 == " " || $0 == "\t" })
             if text.character(line: line, column: column) == "\t" || problem.contains("tab") {
