@@ -12,13 +12,16 @@ extension ImageConfiguration {
     public static let defaultCertificateFile = "/etc/ssl/certs/ca-certificates.crt"
 
     /// The configuration with apko's defaults filled in, as a build uses it:
-    /// `PATH` and `SSL_CERT_FILE` when absent; each user's gid (its uid), shell (`/bin/sh`) and
+    /// `PATH` and `SSL_CERT_FILE` when absent (not on a base image); each user's gid (its uid), shell (`/bin/sh`) and
     /// home (`/home/<name>`); `run-as` naming a configured user becomes that user's uid; and for
     /// `type: service-bundle` the s6 command and the `s6` package. Applying it twice changes nothing.
     public func withDefaults() -> ImageConfiguration {
         var result = self
-        if result.environment["PATH"] == nil { result.environment["PATH"] = Self.defaultPath }
-        if result.environment["SSL_CERT_FILE"] == nil { result.environment["SSL_CERT_FILE"] = Self.defaultCertificateFile }
+        // On a base image the environment is the base image's; apko allows no `environment:` there.
+        if result.contents.baseImage == nil {
+            if result.environment["PATH"] == nil { result.environment["PATH"] = Self.defaultPath }
+            if result.environment["SSL_CERT_FILE"] == nil { result.environment["SSL_CERT_FILE"] = Self.defaultCertificateFile }
+        }
         for index in result.accounts.users.indices {
             var user = result.accounts.users[index]
             if user.gid == nil { user.gid = user.uid }
