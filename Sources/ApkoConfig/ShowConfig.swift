@@ -4,11 +4,25 @@ import APK
 /// sorted, URL credentials hidden. Loading the output gives the same configuration back, and
 /// showing that again prints the same text.
 public enum ShowConfig {
-    /// Loads a config with its includes and the command-line overrides, and renders it.
+    /// What `show-config` prints: the YAML on standard output, the warnings on standard error.
+    public struct Output: Sendable {
+        public var text: String
+        public var warnings: [ConfigWarning]
+    }
+
+    /// Loads a config with its includes and the command-line overrides (the build date too, so a
+    /// malformed `SOURCE_DATE_EPOCH` fails here as it would in a build), and renders it.
+    public static func output(forConfigAt path: String, includeSearchPaths: [String] = [],
+                              overrides: ConfigOverrides = ConfigOverrides()) throws -> Output {
+        let loaded = try ConfigLoader.load(path: path, includeSearchPaths: includeSearchPaths).applying(overrides)
+        _ = try overrides.buildEpoch()
+        return Output(text: render(loaded.configuration.withDefaults()), warnings: loaded.warnings)
+    }
+
+    /// ``output(forConfigAt:includeSearchPaths:overrides:)``'s text.
     public static func text(forConfigAt path: String, includeSearchPaths: [String] = [],
                             overrides: ConfigOverrides = ConfigOverrides()) throws -> String {
-        let loaded = try ConfigLoader.load(path: path, includeSearchPaths: includeSearchPaths).applying(overrides)
-        return render(loaded.configuration.withDefaults())
+        try output(forConfigAt: path, includeSearchPaths: includeSearchPaths, overrides: overrides).text
     }
 
     /// The configuration as YAML, exactly as given (callers apply ``ImageConfiguration/withDefaults()``).

@@ -12,6 +12,7 @@ struct DistillCommand: AsyncParsableCommand {
             """,
         version: DistillVersion.current,
         subcommands: [
+            ShowConfigCommand.self,
             VersionCommand.self,
         ]
     )
