@@ -15,14 +15,23 @@ public struct Architecture: Sendable, Hashable, Comparable, CustomStringConverti
         self.apkName = apk
     }
 
+    /// 32-bit x86: apk `x86`, OCI `386`.
     public static let x86 = Architecture(oci: "386", apk: "x86")
+    /// apk `x86_64`, OCI `amd64`.
     public static let amd64 = Architecture(oci: "amd64", apk: "x86_64")
+    /// apk `aarch64`, OCI `arm64` (no variant).
     public static let arm64 = Architecture(oci: "arm64", apk: "aarch64")
+    /// apk `armhf`, OCI `arm` variant `v6`.
     public static let armv6 = Architecture(oci: "arm/v6", apk: "armhf")
+    /// apk `armv7`, OCI `arm` variant `v7`.
     public static let armv7 = Architecture(oci: "arm/v7", apk: "armv7")
+    /// apk `loongarch64`, OCI `loong64`.
     public static let loong64 = Architecture(oci: "loong64", apk: "loongarch64")
+    /// The same name in both.
     public static let ppc64le = Architecture(oci: "ppc64le", apk: "ppc64le")
+    /// The same name in both.
     public static let riscv64 = Architecture(oci: "riscv64", apk: "riscv64")
+    /// The same name in both.
     public static let s390x = Architecture(oci: "s390x", apk: "s390x")
 
     /// Every architecture apko knows, sorted by OCI name (the order a multi-arch build uses).
@@ -82,8 +91,10 @@ public struct Architecture: Sendable, Hashable, Comparable, CustomStringConverti
     /// `os/architecture[/variant]`, the form `docker --platform` takes.
     public var platform: String { "linux/" + ociName }
 
+    /// The OCI name.
     public var description: String { ociName }
 
+    /// Byte order of the OCI names, as Go sorts apko's architecture strings.
     public static func < (lhs: Architecture, rhs: Architecture) -> Bool {
         lhs.ociName.utf8.lexicographicallyPrecedes(rhs.ociName.utf8)
     }

@@ -16,8 +16,10 @@ public struct BuildEpoch: Sendable, Equatable {
 
     /// Seconds since 1970-01-01T00:00:00Z.
     public var seconds: Int64
+    /// Where ``seconds`` came from, which decides whether package build times may raise it.
     public var source: Source
 
+    /// An epoch of `seconds` taken from `source`.
     public init(seconds: Int64, source: Source) {
         self.seconds = seconds
         self.source = source

@@ -3,15 +3,19 @@ public struct SourcePosition: Sendable, Hashable, CustomStringConvertible {
     /// The file as the user named it (the path given on the command line, or an include's path
     /// joined to the directory of the file that includes it).
     public var file: String
+    /// 1-based line.
     public var line: Int
+    /// 1-based column, in characters.
     public var column: Int
 
+    /// A position in `file`.
     public init(file: String, line: Int, column: Int) {
         self.file = file
         self.line = line
         self.column = column
     }
 
+    /// `file:line:column`.
     public var description: String { "\(file):\(line):\(column)" }
 }
 
@@ -44,6 +48,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case override
     }
 
+    /// The category, for matching.
     public var kind: Kind
     /// One line, no trailing period.
     public var message: String
@@ -51,8 +56,10 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public var file: String?
     /// Line and column, when known (then `file` is set too).
     public var line: Int?
+    /// 1-based column in characters, when known.
     public var column: Int?
 
+    /// An error with as much of its position as is known.
     public init(_ kind: Kind, _ message: String, file: String? = nil, line: Int? = nil, column: Int? = nil) {
         self.kind = kind
         self.message = message
@@ -61,6 +68,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         self.column = column
     }
 
+    /// An error at a position.
     public init(_ kind: Kind, _ message: String, at location: SourcePosition) {
         self.init(kind, message, file: location.file, line: location.line, column: location.column)
     }
@@ -71,6 +79,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         return SourcePosition(file: file, line: line, column: column)
     }
 
+    /// `file:line:column: message`, or less when the position is not known.
     public var description: String {
         switch (file, line, column) {
         case let (file?, line?, column?): return "\(file):\(line):\(column): \(message)"

@@ -22,6 +22,7 @@ public struct ConfigOverrides: Sendable, Equatable {
     /// The value of `SOURCE_DATE_EPOCH`, when set.
     public var sourceDateEpoch: String?
 
+    /// Overrides; every list empty and both times nil change nothing.
     public init(architectures: [String] = [], repositories: [String] = [], buildRepositories: [String] = [],
                 keyrings: [String] = [], packages: [String] = [], annotations: [String] = [],
                 buildDate: String? = nil, sourceDateEpoch: String? = nil) {

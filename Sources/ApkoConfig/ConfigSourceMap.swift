@@ -4,9 +4,13 @@
 public struct ConfigSourceMap: Sendable, Equatable {
     /// One per `contents.packages` entry.
     public internal(set) var packages: [SourcePosition?] = []
+    /// One per `contents.repositories` entry.
     public internal(set) var repositories: [SourcePosition?] = []
+    /// One per `contents.build_repositories` entry.
     public internal(set) var buildRepositories: [SourcePosition?] = []
+    /// One per `contents.runtime_repositories` entry.
     public internal(set) var runtimeRepositories: [SourcePosition?] = []
+    /// One per `contents.keyring` entry.
     public internal(set) var keyring: [SourcePosition?] = []
     var runtimeKeyring: [SourcePosition?] = []
     var users: [SourcePosition?] = []
@@ -16,6 +20,7 @@ public struct ConfigSourceMap: Sendable, Equatable {
     /// Keys of single values, by their dotted path (`format`, `contents.baseimage`, `entrypoint`).
     var fields: [String: SourcePosition] = [:]
 
+    /// An empty map, for a configuration built in code.
     public init() {}
 
     /// Where a single-valued key (`format`, `layering`, `entrypoint.type`, …) was written.
@@ -27,14 +32,18 @@ public struct ConfigSourceMap: Sendable, Equatable {
 /// Something a config does that apko accepts but that is almost certainly not what was meant
 /// (a value apko silently ignores or overrides). Loading succeeds; the CLI prints these.
 public struct ConfigWarning: Sendable, Equatable, CustomStringConvertible {
+    /// One line, no trailing period.
     public var message: String
+    /// Where the value is, when it came from a file.
     public var location: SourcePosition?
 
+    /// A warning about the value at `location`.
     public init(_ message: String, at location: SourcePosition?) {
         self.message = message
         self.location = location
     }
 
+    /// `file:line:column: warning: message`.
     public var description: String {
         if let location { return "\(location): warning: \(message)" }
         return "warning: \(message)"

@@ -37,6 +37,7 @@ public struct ImageConfiguration: Sendable, Equatable {
     /// `certificates`: extra CA certificates and the packages that provide bundle pieces.
     public var certificates = Certificates()
 
+    /// Nothing set, as an empty YAML mapping reads.
     public init() {}
 }
 
@@ -57,6 +58,7 @@ public struct ImageContents: Sendable, Equatable {
     /// `baseimage` (experimental): build on top of a local OCI layout.
     public var baseImage: BaseImage?
 
+    /// Nothing set, as an empty YAML mapping reads.
     public init() {}
 }
 
@@ -67,6 +69,7 @@ public struct InlineKey: Sendable, Equatable {
     /// PEM text.
     public var content: String
 
+    /// An entry named `name` holding `content`.
     public init(name: String, content: String) {
         self.name = name
         self.content = content
@@ -80,6 +83,7 @@ public struct BaseImage: Sendable, Equatable {
     /// A directory with `<arch>/APKINDEX` describing what the base image has installed.
     public var apkIndex: String
 
+    /// A base image and the index of what it has installed.
     public init(image: String, apkIndex: String) {
         self.image = image
         self.apkIndex = apkIndex
@@ -97,6 +101,7 @@ public struct Entrypoint: Sendable, Equatable {
     /// `services`: name → command, for `type: service-bundle`.
     public var services: [String: String] = [:]
 
+    /// Nothing set, as an empty YAML mapping reads.
     public init() {}
 
     /// Whether nothing is set (apko's zero value, which an include may fill).
@@ -120,12 +125,15 @@ public struct Accounts: Sendable, Equatable {
     /// `groups`: appended to `/etc/group`.
     public var groups: [Group] = []
 
+    /// Nothing set, as an empty YAML mapping reads.
     public init() {}
 }
 
 /// One of `accounts.users`.
 public struct User: Sendable, Equatable {
+    /// The login name.
     public var username: String
+    /// Never 0: root is not a configured user.
     public var uid: UInt32
     /// nil until defaulted to the uid.
     public var gid: UInt32?
@@ -134,6 +142,7 @@ public struct User: Sendable, Equatable {
     /// Empty until defaulted to `/home/<username>`.
     public var homeDirectory: String
 
+    /// A user; unset fields are filled by ``ImageConfiguration/withDefaults()``.
     public init(username: String, uid: UInt32, gid: UInt32? = nil, shell: String = "", homeDirectory: String = "") {
         self.username = username
         self.uid = uid
@@ -145,10 +154,14 @@ public struct User: Sendable, Equatable {
 
 /// One of `accounts.groups`.
 public struct Group: Sendable, Equatable {
+    /// The group name.
     public var groupname: String
+    /// The group id (0 when not written, as in apko).
     public var gid: UInt32
+    /// User names listed in the `/etc/group` entry.
     public var members: [String]
 
+    /// A group.
     public init(groupname: String, gid: UInt32, members: [String] = []) {
         self.groupname = groupname
         self.gid = gid
@@ -167,10 +180,13 @@ public struct PathMutation: Sendable, Equatable {
         case permissions
     }
 
+    /// The path in the image.
     public var path: String
+    /// What to do to it.
     public var type: Kind
     /// nil leaves ownership alone (unless `gid` is set, then this is 0).
     public var uid: UInt32?
+    /// nil leaves ownership alone (unless `uid` is set, then this is 0).
     public var gid: UInt32?
     /// nil when not written; apko then applies mode 0000.
     public var permissions: UInt32?
@@ -179,6 +195,7 @@ public struct PathMutation: Sendable, Equatable {
     /// Honoured for `directory` and `permissions`.
     public var recursive: Bool
 
+    /// A mutation; unset fields are left out as they are in the YAML.
     public init(path: String, type: Kind, uid: UInt32? = nil, gid: UInt32? = nil, permissions: UInt32? = nil,
                 source: String = "", recursive: Bool = false) {
         self.path = path
@@ -199,10 +216,12 @@ public struct Layering: Sendable, Equatable {
         case origin
     }
 
+    /// How packages are grouped into layers.
     public var strategy: Strategy
     /// `budget`: the most package layers; the image has at most `budget + 1` layers.
     public var budget: Int
 
+    /// Layering by `strategy` into at most `budget + 1` layers.
     public init(strategy: Strategy = .origin, budget: Int) {
         self.strategy = strategy
         self.budget = budget
@@ -223,7 +242,9 @@ public struct Certificates: Sendable, Equatable {
     /// `providers`: virtual package names whose `.crt`/`.pem` files join the bundle.
     public var providers: [String] = []
 
+    /// Nothing set, as an empty YAML mapping reads.
     public init() {}
 
+    /// Whether nothing is set.
     public var isEmpty: Bool { additional.isEmpty && providers.isEmpty }
 }

@@ -9,8 +9,10 @@ public struct Lockfile: Sendable, Equatable {
     public var version: String
     /// The config the lock was made from; absent in locks from apko before 0.13.
     public var config: LockConfig?
+    /// What was resolved.
     public var contents: LockContents
 
+    /// A lock; `version` is `v1` for every lock apko writes today.
     public init(version: String = "v1", config: LockConfig? = nil, contents: LockContents = LockContents()) {
         self.version = version
         self.config = config
@@ -73,6 +75,7 @@ public struct LockConfig: Sendable, Equatable {
     /// `sha256-<base64>` of the config's bytes followed by its includes' bytes.
     public var checksum: String
 
+    /// The config named `name` with its checksum.
     public init(name: String, checksum: String) {
         self.name = name
         self.checksum = checksum
@@ -83,12 +86,16 @@ public struct LockConfig: Sendable, Equatable {
 public struct LockContents: Sendable, Equatable {
     /// Keys, sorted by name; `content` is the PEM text when apko embedded it.
     public var keyring: [LockKeyring] = []
+    /// One entry per `build_repositories` repository and architecture.
     public var buildRepositories: [LockRepository] = []
+    /// One entry per `runtime_repositories` repository and architecture.
     public var runtimeRepositories: [LockRepository] = []
+    /// One entry per `repositories` repository and architecture.
     public var repositories: [LockRepository] = []
     /// In install order, all of one architecture and then the next.
     public var packages: [LockPackage] = []
 
+    /// Contents; all empty by default.
     public init(keyring: [LockKeyring] = [], buildRepositories: [LockRepository] = [],
                 runtimeRepositories: [LockRepository] = [], repositories: [LockRepository] = [],
                 packages: [LockPackage] = []) {
@@ -102,11 +109,14 @@ public struct LockContents: Sendable, Equatable {
 
 /// One key: `name` is the URL without its scheme.
 public struct LockKeyring: Sendable, Equatable {
+    /// The key URL without its scheme.
     public var name: String
+    /// Where the key was fetched from, as configured.
     public var url: String
     /// Omitted from the JSON when empty.
     public var content: String
 
+    /// A key fetched from `url`.
     public init(name: String, url: String, content: String = "") {
         self.name = name
         self.url = url
@@ -123,6 +133,7 @@ public struct LockRepository: Sendable, Equatable {
     /// The apk architecture name.
     public var architecture: String
 
+    /// A repository index for one architecture.
     public init(name: String, url: String, architecture: String) {
         self.name = name
         self.url = url
@@ -136,18 +147,24 @@ public struct LockRepository: Sendable, Equatable {
 
 /// One package, with the byte ranges and hashes of its three sections.
 public struct LockPackage: Sendable, Equatable {
+    /// The package name.
     public var name: String
+    /// The `.apk` URL.
     public var url: String
+    /// The package version.
     public var version: String
     /// The apk architecture name.
     public var architecture: String
     /// The signature section (empty range and checksum for unsigned packages).
     public var signature: LockRange
+    /// The control section (its sha1 is the package identity).
     public var control: LockRange
+    /// The data section (its sha256 is `.PKGINFO`'s `datahash`).
     public var data: LockRange
     /// `Q1<base64 sha1>` of the control section, as in APKINDEX `C:`.
     public var checksum: String
 
+    /// A locked package.
     public init(name: String, url: String, version: String, architecture: String, signature: LockRange,
                 control: LockRange, data: LockRange, checksum: String) {
         self.name = name
@@ -171,9 +188,12 @@ public struct LockPackage: Sendable, Equatable {
 
 /// `bytes=<first>-<last>` and `sha1-<base64>` / `sha256-<base64>`.
 public struct LockRange: Sendable, Equatable {
+    /// An HTTP range, `bytes=<first>-<last>`; empty when the section is absent.
     public var range: String
+    /// `sha1-<base64>` or `sha256-<base64>`; empty when the section is absent.
     public var checksum: String
 
+    /// A section's range and hash.
     public init(range: String, checksum: String) {
         self.range = range
         self.checksum = checksum

@@ -9,6 +9,7 @@ public struct RepositoryReference: Sendable, Hashable, CustomStringConvertible {
     /// The URL or local path, without trailing slashes.
     public var location: String
 
+    /// A repository at `location`, tagged or not.
     public init(tag: String? = nil, location: String) {
         self.tag = tag
         self.location = location

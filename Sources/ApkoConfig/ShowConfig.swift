@@ -6,7 +6,9 @@ import APK
 public enum ShowConfig {
     /// What `show-config` prints: the YAML on standard output, the warnings on standard error.
     public struct Output: Sendable {
+        /// The YAML.
         public var text: String
+        /// What the config does that apko accepts but almost certainly is a mistake.
         public var warnings: [ConfigWarning]
     }
 
