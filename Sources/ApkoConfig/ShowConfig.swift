@@ -31,7 +31,7 @@ public enum ShowConfig {
     public static func render(_ configuration: ImageConfiguration) -> String {
         let c = configuration
         var top: [(String, YAMLValue)] = []
-        top.append(("contents", contents(c.contents)))
+        top.append(("contents", contentsValue(c.contents)))
         var entrypoint: [(String, YAMLValue)] = []
         if let type = c.entrypoint.type { entrypoint.append(("type", .string(type.rawValue))) }
         if !c.entrypoint.command.isEmpty { entrypoint.append(("command", .string(c.entrypoint.command))) }
@@ -65,7 +65,7 @@ public enum ShowConfig {
         return text
     }
 
-    private static func contents(_ contents: ImageContents) -> YAMLValue {
+    static func contentsValue(_ contents: ImageContents) -> YAMLValue {
         var pairs: [(String, YAMLValue)] = [
             ("build_repositories", .list(contents.buildRepositories.map { .string($0.description) })),
             ("runtime_repositories", .list(contents.runtimeRepositories.map { .string($0.description) })),
@@ -114,4 +114,25 @@ public enum ShowConfig {
     private static func sortedMap(_ map: [String: String]) -> YAMLValue {
         .mapping(map.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, .string($0.value)) })
     }
+}
+
+extension ImageConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The configuration as show-config prints it, so credentials never reach a log by accident.
+    public var description: String { ShowConfig.render(self) }
+    /// The same as ``description``.
+    public var debugDescription: String { description }
+}
+
+extension ImageContents: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The `contents:` section as YAML, credentials hidden.
+    public var description: String {
+        YAMLWriter.document([("contents", ShowConfig.contentsValue(self))])
+    }
+    /// The same as ``description``.
+    public var debugDescription: String { description }
+}
+
+extension RepositoryReference: CustomDebugStringConvertible {
+    /// The same as ``description``: credentials hidden.
+    public var debugDescription: String { description }
 }

@@ -265,3 +265,25 @@ import TestSupport
         try expectFixedPoint(path)
     }
 }
+
+@Suite struct RedactionTests {
+    @Test func printingAConfigNeverShowsCredentials() throws {
+        let yaml = """
+            contents:
+              repositories: ["https://user:hunter2@repo.example.com/os"]
+              keyring: ["https://user:hunter2@repo.example.com/key.rsa.pub"]
+              packages: [busybox]
+            """
+        let loaded = try ConfigLoader.parse(Array(yaml.utf8), name: "apko.yaml")
+        let printed = [
+            "\(loaded.configuration)", String(reflecting: loaded.configuration),
+            "\(loaded.configuration.contents)", String(reflecting: loaded.configuration.contents),
+            "\(loaded.configuration.contents.repositories)", String(reflecting: loaded.configuration.contents.repositories[0]),
+        ]
+        for text in printed {
+            #expect(!text.contains("hunter2"), "\(text)")
+            #expect(text.contains("user:xxxxx@repo.example.com"), "\(text)")
+        }
+        #expect(loaded.configuration.contents.repositories[0].spelling == "https://user:hunter2@repo.example.com/os")
+    }
+}
