@@ -1,3 +1,4 @@
+import APK
 import Foundation
 import Testing
 @testable import ApkoConfig
@@ -145,5 +146,15 @@ import Testing
 
     @Test func unclosedQuoteIsASyntaxError() {
         expectError(.syntax, Array("contents:\n  packages: [\"busybox]\n".utf8), containing: "apko.yaml:")
+    }
+
+    @Test func tabIndentedJSONAndCRLFLinesLoad() throws {
+        let json = "{\n\t\"contents\": {\n\t\t\"packages\": [\"busybox\"]\n\t},\n\t\"archs\": [\"x86_64\"]\n}\n"
+        let fromJSON = try ConfigLoader.parse(Array(json.utf8), name: "apko.json")
+        #expect(fromJSON.configuration.contents.packages.map(\.name) == ["busybox"])
+        let crlf = "contents:\r\n  packages:\r\n    - busybox\r\ncmd: /bin/sh -l\r\n"
+        let fromCRLF = try ConfigLoader.parse(Array(crlf.utf8), name: "apko.yaml")
+        #expect(fromCRLF.configuration.cmd == "/bin/sh -l")
+        #expect(fromCRLF.sources.packages[0] == SourcePosition(file: "apko.yaml", line: 3, column: 7))
     }
 }
