@@ -75,6 +75,19 @@ import TestSupport
                                 "--repository-append: repository \"s3://bucket/os\" uses the unsupported scheme \"s3://\"; use https://, http://, file:// or a local directory")
     }
 
+    @Test func showConfigRefusesAMalformedBuildTime() throws {
+        let path = Fixtures.url("configs/apko-examples/wolfi-base.yaml").path
+        #expect {
+            try ShowConfig.output(forConfigAt: path, overrides: ConfigOverrides(sourceDateEpoch: "yesterday"))
+        } throws: { error in
+            (error as? ConfigError)?.kind == .override
+        }
+        #expect(throws: ConfigError.self) {
+            try ShowConfig.output(forConfigAt: path, overrides: ConfigOverrides(buildDate: "May 1st"))
+        }
+        _ = try ShowConfig.output(forConfigAt: path, overrides: ConfigOverrides(buildDate: "May 1st", sourceDateEpoch: "0"))
+    }
+
     @Test func taggedPackageNeedsATaggedRepositoryFromAnywhere() throws {
         let loaded = try load("contents:\n  packages: [busybox]\n")
         #expect {
