@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "APK", dependencies: [], swiftSettings: strictSettings),
+        // Uses the libyaml that Yams builds (its CYaml module) through the Yams product: the
+        // config composer reads libyaml's events itself, see Sources/ApkoConfig/YAMLComposer.swift.
         .target(
             name: "ApkoConfig",
             dependencies: ["APK", .product(name: "Yams", package: "Yams")],
