@@ -235,13 +235,13 @@ enum KeyLoader {
 
     static func require(_ key: EVPKey, type: Int32, _ expected: String) throws(CryptoError) {
         guard key.typeID == type else {
-            throw CryptoError(.wrongKeyType, "expected \(expected), got a \(key.typeDescription) key")
+            throw CryptoError(.wrongKeyType, "expected \(expected), got \(key.typeDescription)")
         }
     }
 
     static func requireP256(_ key: EVPKey, _ expected: String) throws(CryptoError) {
         guard key.typeID == EVP_PKEY_EC, isP256(key) else {
-            throw CryptoError(.wrongKeyType, "expected \(expected), got a \(key.typeDescription) key")
+            throw CryptoError(.wrongKeyType, "expected \(expected), got \(key.typeDescription)")
         }
     }
 
