@@ -33,7 +33,7 @@ public struct CryptoError: Error, Sendable, Equatable, CustomStringConvertible {
     /// One line, no trailing period, e.g. "RSA signature is 255 bytes, the 2048-bit key needs 256".
     public var message: String
 
-    /// Creates an error; prefer the internal factories that also drain OpenSSL's queue.
+    /// Creates an error of `kind` with a one-line `message`.
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message

@@ -21,13 +21,20 @@ public enum DigestAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStr
 
     /// Hashes a buffer in one call.
     public func hash(_ buffer: UnsafeRawBufferPointer) -> Digest {
-        var hasher = DigestHasher(self)
-        hasher.update(buffer)
-        return hasher.finalize()
+        // EVP_Digest keeps its context on OpenSSL's side, which saves the hasher's object
+        // allocation: small one-shot hashes (tar headers, short files) are dominated by set-up.
+        var output = [UInt8](repeating: 0, count: byteCount)
+        var written: UInt32 = 0
+        let status = output.withUnsafeMutableBufferPointer {
+            EVP_Digest(buffer.baseAddress, buffer.count, $0.baseAddress, &written, method, nil)
+        }
+        precondition(status == 1 && Int(written) == byteCount, "EVP_Digest(\(self)) failed")
+        return Digest(trusted: self, bytes: output)
     }
 
     /// Hashes a byte sequence in one call (arrays, slices, `Data`, a string's `utf8` view).
     public func hash(_ bytes: some Sequence<UInt8>) -> Digest {
+        if let digest = bytes.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) { return digest }
         var hasher = DigestHasher(self)
         hasher.update(bytes)
         return hasher.finalize()

@@ -81,6 +81,11 @@ private let megabytePattern: [UInt8] = (0..<1_000_000).map { UInt8(truncatingIfN
         let bytes = Array(megabytePattern.prefix(10_000))
         let expected = DigestAlgorithm.sha256.hash(bytes)
         #expect(DigestAlgorithm.sha256.hash(Data(bytes)) == expected)
+        // An empty buffer may have no base address at all.
+        #expect(
+            DigestAlgorithm.sha256.hash(UnsafeRawBufferPointer(start: nil, count: 0)).hex
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        )
         #expect(DigestAlgorithm.sha256.hash(bytes[...]) == expected)
         // Not contiguous: goes through the chunking path (10 000 bytes = two full 4 KiB chunks and a tail).
         #expect(DigestAlgorithm.sha256.hash(bytes.lazy.map { $0 }) == expected)
