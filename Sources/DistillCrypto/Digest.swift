@@ -3,8 +3,11 @@ internal import COpenSSL
 /// The hash functions Distill needs: SHA-1 (apk's `C:` identities and `.SIGN.RSA` signatures),
 /// SHA-256 (OCI digests, `datahash`, `.SIGN.RSA256`, cosign) and SHA-512 (`.SIGN.RSA512`).
 public enum DigestAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// SHA-1 (20 bytes): broken for collisions, still what apk's identities and `.SIGN.RSA` use.
     case sha1
+    /// SHA-256 (32 bytes).
     case sha256
+    /// SHA-512 (64 bytes).
     case sha512
 
     /// The digest length in bytes.

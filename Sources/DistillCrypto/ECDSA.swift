@@ -48,10 +48,12 @@ public struct P256PublicKey: Sendable, Hashable {
         }
     }
 
+    /// Keys are equal when their SubjectPublicKeyInfo DER is.
     public static func == (lhs: P256PublicKey, rhs: P256PublicKey) -> Bool {
         lhs.derRepresentation == rhs.derRepresentation
     }
 
+    /// Hashes the SubjectPublicKeyInfo DER, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(derRepresentation)
     }

@@ -52,10 +52,12 @@ public struct Ed25519PublicKey: Sendable, Hashable {
         }
     }
 
+    /// Keys are equal when their SubjectPublicKeyInfo DER is.
     public static func == (lhs: Ed25519PublicKey, rhs: Ed25519PublicKey) -> Bool {
         lhs.derRepresentation == rhs.derRepresentation
     }
 
+    /// Hashes the SubjectPublicKeyInfo DER, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(derRepresentation)
     }

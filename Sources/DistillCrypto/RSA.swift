@@ -74,10 +74,12 @@ public struct RSAPublicKey: Sendable, Hashable {
         }
     }
 
+    /// Keys are equal when their SubjectPublicKeyInfo DER is.
     public static func == (lhs: RSAPublicKey, rhs: RSAPublicKey) -> Bool {
         lhs.derRepresentation == rhs.derRepresentation
     }
 
+    /// Hashes the SubjectPublicKeyInfo DER, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(derRepresentation)
     }
