@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 import DistillCrypto
@@ -147,49 +148,4 @@ private let megabytePattern: [UInt8] = (0..<1_000_000).map { UInt8(truncatingIfN
         #expect(digest.base64 == "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=")
         #expect(try Digest(algorithm: .sha1, bytes: Base64.decode(digest.base64)) == digest)
     }
-
-    /// The hot path must keep up with OpenSSL's own benchmark (the wrapper adds one C call per
-    /// update and no copies). `openssl speed` reports bytes per second of user CPU time, so this
-    /// measures the hashing thread's CPU time too, which other tests running in parallel do not
-    /// inflate; the best of three rounds counts for both sides.
-    @Test func throughputMatchesOpenSSLSpeed() throws {
-        let scratch = try ScratchDirectory()
-        let chunk = [UInt8](repeating: 0x5A, count: 16_384)
-        let updates = 8192  // 128 MiB
-        var opensslBest = 0.0
-        var oursBest = 0.0
-        for _ in 0..<3 {
-            let output = try ExternalTool.openssl(
-                "speed", "-evp", "sha256", "-bytes", "16384", "-seconds", "1", "-mr",
-                in: scratch
-            )
-            // Machine-readable form: "+F:<n>:sha256:<bytes per second>".
-            for line in output.text.split(separator: "\n") where line.hasPrefix("+F:") {
-                if let value = line.split(separator: ":").last.flatMap({ Double($0) }) {
-                    opensslBest = max(opensslBest, value)
-                }
-            }
-
-            var hasher = DigestHasher(.sha256)
-            let start = threadCPUSeconds()
-            chunk.withUnsafeBytes { buffer in
-                for _ in 0..<updates { hasher.update(buffer) }
-            }
-            _ = hasher.finalize()
-            let seconds = threadCPUSeconds() - start
-            oursBest = max(oursBest, Double(updates * chunk.count) / seconds)
-        }
-        try #require(opensslBest > 0)
-        #expect(
-            oursBest >= 0.7 * opensslBest,
-            "DigestHasher: \(Int(oursBest / 1e6)) MB/s, openssl speed: \(Int(opensslBest / 1e6)) MB/s"
-        )
-    }
-}
-
-/// CPU time consumed by the calling thread.
-private func threadCPUSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 
 /// Keys made by the `openssl` CLI, once per test process, in every form the tests read.

@@ -1,21 +1,29 @@
 import Foundation
 
-/// Runs the real tools (`openssl`, `python3`) that serve as oracles for this module.
+/// Runs the real tools (`openssl`, `python3`, `tar`, `gzip`, …) that serve as test oracles.
 ///
 /// Input and output go through files in a scratch directory rather than pipes, so large outputs
 /// cannot deadlock and every artefact can be handed to the next command by path.
-struct ExternalTool {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+public struct ExternalTool {
+    /// A tool that failed or timed out.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+
+        /// A failure described by `description`.
+        public init(description: String) { self.description = description }
     }
 
     /// What a finished command left behind.
-    struct Output {
-        let status: Int32
-        let standardOutput: Data
-        let standardError: String
+    public struct Output: Sendable {
+        /// The exit status.
+        public let status: Int32
+        /// Everything written to stdout.
+        public let standardOutput: Data
+        /// Everything written to stderr, as text.
+        public let standardError: String
 
-        var text: String { String(decoding: standardOutput, as: UTF8.self) }
+        /// stdout as text.
+        public var text: String { String(decoding: standardOutput, as: UTF8.self) }
     }
 
     /// Foundation's `Process` on Linux starts children with the spawning thread's signal mask,
@@ -32,7 +40,7 @@ struct ExternalTool {
     /// Runs `executable` (looked up on PATH) with `arguments` in `directory`, killing it after
     /// `timeout` seconds so a misbehaving tool fails the test instead of hanging the run.
     @discardableResult
-    static func run(
+    public static func run(
         _ executable: String,
         _ arguments: [String],
         in directory: ScratchDirectory,
@@ -91,7 +99,7 @@ struct ExternalTool {
 
     /// `openssl …` in `directory`.
     @discardableResult
-    static func openssl(
+    public static func openssl(
         _ arguments: String...,
         in directory: ScratchDirectory,
         input: Data? = nil,
@@ -102,11 +110,13 @@ struct ExternalTool {
 }
 
 /// A temporary directory that removes itself when the last reference goes away.
-final class ScratchDirectory: Sendable {
-    let url: URL
+public final class ScratchDirectory: Sendable {
+    /// Where the directory is.
+    public let url: URL
 
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("distill-crypto-tests-\(UUID().uuidString)")
+    /// Creates a fresh, empty directory under the temporary directory.
+    public init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("distill-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
@@ -115,23 +125,27 @@ final class ScratchDirectory: Sendable {
     }
 
     /// The path of `name` inside the directory.
-    func path(_ name: String) -> String {
+    public func path(_ name: String) -> String {
         url.appendingPathComponent(name).path
     }
 
-    func write(_ name: String, _ bytes: some Sequence<UInt8>) throws {
+    /// Writes `bytes` to `name` inside the directory.
+    public func write(_ name: String, _ bytes: some Sequence<UInt8>) throws {
         try Data(bytes).write(to: url.appendingPathComponent(name))
     }
 
-    func write(_ name: String, text: String) throws {
+    /// Writes UTF-8 `text` to `name` inside the directory.
+    public func write(_ name: String, text: String) throws {
         try Data(text.utf8).write(to: url.appendingPathComponent(name))
     }
 
-    func read(_ name: String) throws -> [UInt8] {
+    /// The bytes of `name`.
+    public func read(_ name: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: url.appendingPathComponent(name)))
     }
 
-    func readText(_ name: String) throws -> String {
+    /// The text of `name`.
+    public func readText(_ name: String) throws -> String {
         String(decoding: try read(name), as: UTF8.self)
     }
 }
