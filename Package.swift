@@ -24,11 +24,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "APK", dependencies: [], swiftSettings: strictSettings),
+        .target(name: "DistillCrypto", dependencies: ["COpenSSL"], swiftSettings: strictSettings),
         // Uses the libyaml that Yams builds (its CYaml module) through the Yams product: the
         // config composer reads libyaml's events itself, see Sources/ApkoConfig/YAMLComposer.swift.
         .target(
             name: "ApkoConfig",
-            dependencies: ["APK", .product(name: "Yams", package: "Yams")],
+            dependencies: ["APK", "DistillCrypto", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
 
@@ -46,6 +47,11 @@ let package = Package(
         // Shared by the test targets: where the fixtures are, small helpers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "APKTests", dependencies: ["APK", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "DistillCryptoTests",
+            dependencies: ["DistillCrypto", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "ApkoConfigTests", dependencies: ["ApkoConfig", "APK", "TestSupport"],
                     swiftSettings: strictSettings),
     ]

@@ -8,12 +8,14 @@ public enum Fixtures {
         if let override = ProcessInfo.processInfo.environment["DISTILL_FIXTURES"] {
             return URL(fileURLWithPath: override)
         }
-        let repositoryRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // TestSupport
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // repository root
         return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
     }()
+
+    /// The root of this checkout.
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // TestSupport
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()
 
     /// A fixture by its path relative to the fixtures folder.
     public static func url(_ relativePath: String) -> URL {
