@@ -46,6 +46,8 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case include
         /// A command-line override (`--arch`, `--annotations`, `--build-date`, `SOURCE_DATE_EPOCH`).
         case override
+        /// A lock file that was made from another config.
+        case lockfile
     }
 
     /// The category, for matching.
