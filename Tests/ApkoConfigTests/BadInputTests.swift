@@ -1,6 +1,7 @@
 import APK
 import Foundation
 import Testing
+import TestSupport
 @testable import ApkoConfig
 
 /// Hostile or damaged files: a clear error each, never a crash or a hang.
@@ -105,8 +106,8 @@ import Testing
     }
 
     @Test func fiftyMegabyteFileIsRefusedBeforeParsing() throws {
-        let directory = try TemporaryDirectory()
-        let big = try directory.write("big.yaml", Data(repeating: UInt8(ascii: "a"), count: 50 << 20))
+        let directory = try ScratchDirectory()
+        let big = try directory.file("big.yaml", Data(repeating: UInt8(ascii: "a"), count: 50 << 20))
         let start = ContinuousClock.now
         #expect {
             try ConfigLoader.load(path: big)
@@ -126,16 +127,16 @@ import Testing
     }
 
     @Test func missingFileAndDirectory() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try ScratchDirectory()
         #expect {
-            try ConfigLoader.load(path: directory.path + "/nope.yaml")
+            try ConfigLoader.load(path: directory.root + "/nope.yaml")
         } throws: { error in
-            (error as? ConfigError)?.description == "\(directory.path)/nope.yaml: no such file"
+            (error as? ConfigError)?.description == "\(directory.root)/nope.yaml: no such file"
         }
         #expect {
-            try ConfigLoader.load(path: directory.path)
+            try ConfigLoader.load(path: directory.root)
         } throws: { error in
-            (error as? ConfigError)?.description == "\(directory.path): is a directory, not a config file"
+            (error as? ConfigError)?.description == "\(directory.root): is a directory, not a config file"
         }
     }
 

@@ -36,9 +36,9 @@ import TestSupport
     }
 
     @Test func aChangedConfigNoLongerMatchesItsLock() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try ScratchDirectory()
         let original = try Fixtures.data("configs/rules_apko/wolfi-base/apko.yaml")
-        let path = try directory.write("apko.yaml", original + Data("# edited\n".utf8))
+        let path = try directory.file("apko.yaml", original + Data("# edited\n".utf8))
         let loaded = try ConfigLoader.load(path: path)
         let lock = try Lockfile.read(path: Fixtures.url("configs/rules_apko/wolfi-base/apko.lock.json").path)
         #expect {

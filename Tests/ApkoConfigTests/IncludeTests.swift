@@ -1,17 +1,18 @@
 import APK
 import Foundation
 import Testing
+import TestSupport
 @testable import ApkoConfig
 
 @Suite struct IncludeTests {
     @Test func includeIsRelativeToTheIncludingFile() throws {
-        let directory = try TemporaryDirectory()
-        try directory.write("images/base.yaml", "contents:\n  packages: [wolfi-baselayout]\n")
-        let app = try directory.write("images/app.yaml", "include: base.yaml\ncontents:\n  packages: [curl]\n")
+        let directory = try ScratchDirectory()
+        try directory.file("images/base.yaml", "contents:\n  packages: [wolfi-baselayout]\n")
+        let app = try directory.file("images/app.yaml", "include: base.yaml\ncontents:\n  packages: [curl]\n")
         // Loaded from a working directory that is not the config's.
         let loaded = try ConfigLoader.load(path: app)
         #expect(loaded.configuration.contents.packages.map(\.name) == ["wolfi-baselayout", "curl"])
-        #expect(loaded.files == [app, directory.path + "/images/base.yaml"])
+        #expect(loaded.files == [app, directory.root + "/images/base.yaml"])
         #expect(loaded.fileContents.map { String(decoding: $0, as: UTF8.self) } == [
             "include: base.yaml\ncontents:\n  packages: [curl]\n",
             "contents:\n  packages: [wolfi-baselayout]\n",
@@ -19,41 +20,41 @@ import Testing
     }
 
     @Test func searchPathsAreTriedAfterTheIncludingDirectory() throws {
-        let directory = try TemporaryDirectory()
-        try directory.write("shared/common.yaml", "environment:\n  TZ: UTC\n")
-        let app = try directory.write("app/apko.yaml", "include: common.yaml\ncontents:\n  packages: [curl]\n")
-        let loaded = try ConfigLoader.load(path: app, includeSearchPaths: [directory.path + "/shared"])
+        let directory = try ScratchDirectory()
+        try directory.file("shared/common.yaml", "environment:\n  TZ: UTC\n")
+        let app = try directory.file("app/apko.yaml", "include: common.yaml\ncontents:\n  packages: [curl]\n")
+        let loaded = try ConfigLoader.load(path: app, includeSearchPaths: [directory.root + "/shared"])
         #expect(loaded.configuration.environment == ["TZ": "UTC"])
     }
 
     @Test func missingIncludeIsReportedAtTheIncludeLine() throws {
-        let directory = try TemporaryDirectory()
-        let app = try directory.write("apko.yaml", "contents:\n  packages: [curl]\ninclude: ./missing.yaml\n")
+        let directory = try ScratchDirectory()
+        let app = try directory.file("apko.yaml", "contents:\n  packages: [curl]\ninclude: ./missing.yaml\n")
         #expect {
             try ConfigLoader.load(path: app)
         } throws: { error in
             let error = error as? ConfigError
             return error?.kind == .io && error?.line == 3 && error?.column == 10
-                && error?.message == "included file \"./missing.yaml\" does not exist (looked for \"\(directory.path)/missing.yaml\")"
+                && error?.message == "included file \"./missing.yaml\" does not exist (looked for \"\(directory.root)/missing.yaml\")"
         }
     }
 
     @Test func cyclesAreReported() throws {
-        let directory = try TemporaryDirectory()
-        let a = try directory.write("a.yaml", "include: b.yaml\ncontents:\n  packages: [curl]\n")
-        try directory.write("b.yaml", "cmd: /bin/sh\ninclude: a.yaml\n")
+        let directory = try ScratchDirectory()
+        let a = try directory.file("a.yaml", "include: b.yaml\ncontents:\n  packages: [curl]\n")
+        try directory.file("b.yaml", "cmd: /bin/sh\ninclude: a.yaml\n")
         #expect {
             try ConfigLoader.load(path: a)
         } throws: { error in
             let error = error as? ConfigError
             return error?.kind == .include
-                && error?.description == "\(directory.path)/b.yaml:2:10: include cycle: a.yaml → b.yaml → a.yaml"
+                && error?.description == "\(directory.root)/b.yaml:2:10: include cycle: a.yaml → b.yaml → a.yaml"
         }
     }
 
     @Test func selfIncludeIsACycle() throws {
-        let directory = try TemporaryDirectory()
-        let a = try directory.write("a.yaml", "include: ./a.yaml\n")
+        let directory = try ScratchDirectory()
+        let a = try directory.file("a.yaml", "include: ./a.yaml\n")
         #expect {
             try ConfigLoader.load(path: a)
         } throws: { error in
@@ -62,8 +63,8 @@ import Testing
     }
 
     @Test func remoteIncludesAreRefused() throws {
-        let directory = try TemporaryDirectory()
-        let a = try directory.write("a.yaml", "include: https://user:pw@example.com/base.yaml\n")
+        let directory = try ScratchDirectory()
+        let a = try directory.file("a.yaml", "include: https://user:pw@example.com/base.yaml\n")
         #expect {
             try ConfigLoader.load(path: a)
         } throws: { error in
@@ -72,20 +73,20 @@ import Testing
     }
 
     @Test func errorsInsideAnIncludedFilePointIntoIt() throws {
-        let directory = try TemporaryDirectory()
-        try directory.write("configs/base.yaml", "contents:\n  packages: [busybox]\nwork_dir: /x\n")
-        let app = try directory.write("configs/app.yaml", "include: base.yaml\n")
+        let directory = try ScratchDirectory()
+        try directory.file("configs/base.yaml", "contents:\n  packages: [busybox]\nwork_dir: /x\n")
+        let app = try directory.file("configs/app.yaml", "include: base.yaml\n")
         #expect {
             try ConfigLoader.load(path: app)
         } throws: { error in
             (error as? ConfigError)?.description
-                == "\(directory.path)/configs/base.yaml:3:1: unknown key \"work_dir\" in the top level (did you mean \"work-dir\"?)"
+                == "\(directory.root)/configs/base.yaml:3:1: unknown key \"work_dir\" in the top level (did you mean \"work-dir\"?)"
         }
     }
 
     @Test func mergeFollowsApko() throws {
-        let directory = try TemporaryDirectory()
-        try directory.write("base.yaml", """
+        let directory = try ScratchDirectory()
+        try directory.file("base.yaml", """
             contents:
               repositories: [https://packages.wolfi.dev/os]
               keyring: [https://packages.wolfi.dev/os/wolfi-signing.rsa.pub]
@@ -105,7 +106,7 @@ import Testing
             layering: {strategy: origin, budget: 2}
 
             """)
-        let app = try directory.write("app.yaml", """
+        let app = try directory.file("app.yaml", """
             include: base.yaml
             contents:
               repositories: [./local]
@@ -139,14 +140,14 @@ import Testing
     }
 
     @Test func duplicateRuntimeKeysAcrossFilesPointAtTheSecond() throws {
-        let directory = try TemporaryDirectory()
-        try directory.write("base.yaml", "contents:\n  runtime_keyring:\n    - {name: k.rsa.pub, content: A}\n")
-        let app = try directory.write("app.yaml", "include: base.yaml\ncontents:\n  runtime_keyring:\n    - {name: k.rsa.pub, content: B}\n")
+        let directory = try ScratchDirectory()
+        try directory.file("base.yaml", "contents:\n  runtime_keyring:\n    - {name: k.rsa.pub, content: A}\n")
+        let app = try directory.file("app.yaml", "include: base.yaml\ncontents:\n  runtime_keyring:\n    - {name: k.rsa.pub, content: B}\n")
         #expect {
             try ConfigLoader.load(path: app)
         } throws: { error in
             (error as? ConfigError)?.description
-                == "\(app):4:7: runtime_keyring has two keys named \"k.rsa.pub\" (the first at \(directory.path)/base.yaml:3:7); each becomes /etc/apk/keys/k.rsa.pub"
+                == "\(app):4:7: runtime_keyring has two keys named \"k.rsa.pub\" (the first at \(directory.root)/base.yaml:3:7); each becomes /etc/apk/keys/k.rsa.pub"
         }
     }
 }

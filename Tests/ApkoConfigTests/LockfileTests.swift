@@ -81,12 +81,12 @@ import TestSupport
     }
 
     @Test func writesAtomically() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try ScratchDirectory()
         let lock = try Lockfile.read(path: Fixtures.url("configs/rules_apko/wolfi-base/apko.lock.json").path)
-        let path = directory.path + "/apko.lock.json"
+        let path = directory.root + "/apko.lock.json"
         try lock.write(to: path)
         #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) == [UInt8](try Fixtures.data("configs/rules_apko/wolfi-base/apko.lock.json")))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["apko.lock.json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.root) == ["apko.lock.json"])
     }
 
     @Test func mistakesArePlaced() {

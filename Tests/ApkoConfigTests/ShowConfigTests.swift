@@ -10,11 +10,11 @@ import TestSupport
     private func expectFixedPoint(_ path: String, includeSearchPaths: [String] = [],
                                   sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         let first = try ShowConfig.text(forConfigAt: path, includeSearchPaths: includeSearchPaths)
-        let directory = try TemporaryDirectory()
-        let once = try directory.write("once.yaml", first)
+        let directory = try ScratchDirectory()
+        let once = try directory.file("once.yaml", first)
         let second = try ShowConfig.text(forConfigAt: once)
         #expect(second == first, sourceLocation: sourceLocation)
-        let twice = try directory.write("twice.yaml", second)
+        let twice = try directory.file("twice.yaml", second)
         #expect(try ShowConfig.text(forConfigAt: twice) == first, sourceLocation: sourceLocation)
         let original = try ConfigLoader.load(path: path, includeSearchPaths: includeSearchPaths).configuration.withDefaults()
         #expect(try ConfigLoader.load(path: once).configuration == original, sourceLocation: sourceLocation)
@@ -75,8 +75,8 @@ import TestSupport
     }
 
     @Test func credentialsAreRedacted() throws {
-        let directory = try TemporaryDirectory()
-        let path = try directory.write("apko.yaml", """
+        let directory = try ScratchDirectory()
+        let path = try directory.file("apko.yaml", """
             contents:
               repositories:
                 - https://user:s3cret@repo.example.com/os/
@@ -94,7 +94,7 @@ import TestSupport
         #expect(text.contains("- \"@private https://xxxxx@private.example.com/apk\"\n"))
         #expect(text.contains("vcs-url: https://bot:xxxxx@github.com/org/repo@abc123\n"))
         // The redacted text still loads, and redacting it again changes nothing.
-        let shown = try directory.write("shown.yaml", text)
+        let shown = try directory.file("shown.yaml", text)
         #expect(try ShowConfig.text(forConfigAt: shown) == text)
     }
 
@@ -129,8 +129,8 @@ import TestSupport
     }
 
     @Test func everyKeyIsPrintedInApkoOrder() throws {
-        let directory = try TemporaryDirectory()
-        let path = try directory.write("apko.yaml", """
+        let directory = try ScratchDirectory()
+        let path = try directory.file("apko.yaml", """
             certificates:
               providers: [ca-certificates]
               additional:
@@ -244,8 +244,8 @@ import TestSupport
     }
 
     @Test func baseImageConfig() throws {
-        let directory = try TemporaryDirectory()
-        let path = try directory.write("apko.yaml", """
+        let directory = try ScratchDirectory()
+        let path = try directory.file("apko.yaml", """
             contents:
               baseimage: {image: ./base, apkindex: ./base-index}
               packages: [curl]
