@@ -25,7 +25,8 @@ public enum ConfigLoader {
     public static let maxIncludeDepth = 16
 
     /// Loads the config at `path`. An include is looked up relative to the file that names it,
-    /// then in each of `includeSearchPaths` (apko's `--include-paths`).
+    /// then in each of `includeSearchPaths` (apko's `--include-paths`), then relative to the
+    /// working directory (where apko looks first, so configs written for apko keep loading).
     public static func load(path: String, includeSearchPaths: [String] = []) throws -> LoadedConfig {
         var files: [String] = []
         var contents: [[UInt8]] = []
@@ -89,6 +90,10 @@ public enum ConfigLoader {
             candidates.append((join(directory, include), join(displayDirectory, include)))
             for searchPath in searchPaths {
                 candidates.append((join(searchPath, include), join(searchPath, include)))
+            }
+            // Last, where apko looks first: relative to the working directory.
+            if !candidates.contains(where: { $0.path == include }) {
+                candidates.append((include, include))
             }
         }
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {

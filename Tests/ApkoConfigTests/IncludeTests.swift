@@ -27,6 +27,20 @@ import TestSupport
         #expect(loaded.configuration.environment == ["TZ": "UTC"])
     }
 
+    @Test func workingDirectoryIsTheLastPlaceLookedIn() throws {
+        // apko resolves includes against the working directory. The include below names base.yaml
+        // relative to this process's working directory, and exists nowhere else.
+        let directory = try ScratchDirectory()
+        let cwd = FileManager.default.currentDirectoryPath.split(separator: "/")
+        let target = Fixtures.url("configs/taihen-base-image/base.yaml").standardizedFileURL.path.split(separator: "/")
+        let common = zip(cwd, target).prefix(while: { $0 == $1 }).count
+        let relative = (Array(repeating: "..", count: cwd.count - common) + target[common...].map(String.init)).joined(separator: "/")
+        let app = try directory.file("app.yaml", "include: \(relative)\ncmd: /bin/app\n")
+        let loaded = try ConfigLoader.load(path: app)
+        #expect(loaded.configuration.accounts.users.map(\.username) == ["nonroot"])
+        #expect(loaded.files == [app, relative])
+    }
+
     @Test func missingIncludeIsReportedAtTheIncludeLine() throws {
         let directory = try ScratchDirectory()
         let app = try directory.file("apko.yaml", "contents:\n  packages: [curl]\ninclude: ./missing.yaml\n")
@@ -35,7 +49,7 @@ import TestSupport
         } throws: { error in
             let error = error as? ConfigError
             return error?.kind == .io && error?.line == 3 && error?.column == 10
-                && error?.message == "included file \"./missing.yaml\" does not exist (looked for \"\(directory.root)/missing.yaml\")"
+                && error?.message == "included file \"./missing.yaml\" does not exist (looked for \"\(directory.root)/missing.yaml\", \"./missing.yaml\")"
         }
     }
 
