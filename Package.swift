@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "APK", dependencies: [], swiftSettings: strictSettings),
+        .target(name: "Resolver", dependencies: ["APK"], swiftSettings: strictSettings),
 
         .executableTarget(
             name: "distill",
@@ -38,5 +39,7 @@ let package = Package(
         // Shared by the test targets: where the fixtures are, small helpers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "APKTests", dependencies: ["APK", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "APK", "TestSupport"],
+                    swiftSettings: strictSettings),
     ]
 )

@@ -1,0 +1,70 @@
+/// Per-name solver state (apk's `name->ss`), reset after every solve.
+struct NameState {
+    var seen = false
+    var locked = false
+    var chosenPackage: Int32 = -1
+    var chosenVersion: Int32 = -1
+    var requirers: Int32 = 0
+    var reevaluateDeps = false
+    var reevaluateIif = false
+    var hasOptions = false
+    var hasIif = false
+    var noIif = false
+    var hasAutoSelectable = false
+    var reverseDepsDone = false
+    var hasVirtualProvides = false
+    var flagsSet = false
+    var inDirty = false
+    var inUnresolved = false
+    var orderID: UInt32 = 0
+    var dirtySeq: UInt32 = 0
+    var unresolvedSeq: UInt32 = 0
+    var mergeDepends: Int32 = 0
+    var mergeProvides: Int32 = 0
+    // Change-set generation.
+    var installedPackage: Int32 = -1
+    var installedName: Int32 = -1
+    var changesetProcessed = false
+    var changesetRemoved = false
+    var touched = false
+
+    var chosen: Provider { Provider(package: chosenPackage, version: chosenVersion) }
+}
+
+/// Per-package solver state (apk's `pkg->ss`), reset after every solve.
+struct PackageState {
+    var seen = false
+    var selectable = false
+    var available = false
+    var iifTriggered = false
+    var iifFailed = false
+    var tagOK = false
+    var tagPreferred = false
+    var error = false
+    var inChangeset = false
+    var dependenciesMerged = false
+    var dependenciesUsed = false
+    var touched = false
+    var conflicts: Int32 = 0
+    var pinningAllowed: UInt64 = 0
+    var pinningPreferred: UInt64 = 0
+    var flags: SolverFlags = []
+    var inheritableFlags: SolverFlags = []
+}
+
+/// One recorded change, in internal ids.
+struct ChangeRecord {
+    var old: Int32
+    var new: Int32
+    var oldTag: Int32
+    var newTag: Int32
+    var reinstall: Bool
+}
+
+/// The raw result of one solve, before it is turned into public values.
+struct SolveOutcome {
+    var world: [Dep]
+    var changes: [ChangeRecord]
+    var errors: Int
+    var totalChanges: Int
+}
