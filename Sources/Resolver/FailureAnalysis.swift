@@ -427,8 +427,15 @@ struct FailureAnalysis {
                 for (other, dep) in conflicting {
                     let otherText = index.nameVersion(other)
                     let shared = dep.map { session.nameText($0.name) } ?? session.nameText(item.name)
-                    problems.append(Problem(kind: .sameNameProvided, chain: baseChain,
-                                            reason: "\(packageText) and \(otherText) both provide \(shared); only one can be installed",
+                    let reason: String
+                    if other == pkg {
+                        reason = "\(packageText) provides \(shared) twice; a name can have only one provider with a version"
+                    } else if session.packageName(other) == item.name && dep == nil {
+                        reason = "\(packageText) and \(otherText) are both needed, but only one version of \(shared) can be installed"
+                    } else {
+                        reason = "\(packageText) and \(otherText) both provide \(shared); only one can be installed"
+                    }
+                    problems.append(Problem(kind: .sameNameProvided, chain: baseChain, reason: reason,
                                             names: involved + [session.nameText(session.packageName(other)), shared]))
                 }
                 for requirement in breaks {
@@ -437,28 +444,44 @@ struct FailureAnalysis {
                     let depName = session.nameText(dep.name)
                     let reason: String
                     if dep.isConflict {
-                        let wanted = reachedBy.map { $0.1.joined(separator: " → ") } ?? packageText
-                        reason = "but \(packageText) is selected, needed by \(wanted)"
+                        reason = "but \(packageText) is selected, \(Self.neededBy(reachedBy?.1))"
                     } else if !session.providers(dep.name).contains(where: { session.isProvided(dep, by: $0) }) {
                         let offered = versionsOffered(for: dep.name)
                         reason = offered.isEmpty
                             ? "no package provides \(depName) with a version"
                             : "repository has only \(Self.list(Array(offered.prefix(6)), conjunction: "and"))"
                     } else {
-                        let wanted = reachedBy.map { $0.1.joined(separator: " → ") } ?? "the world"
-                        reason = "\(packageText) was selected instead, for \(wanted)"
+                        reason = "\(packageText) was selected instead, \(Self.neededBy(reachedBy?.1))"
                     }
                     problems.append(Problem(kind: .constraintNotMet, chain: chain, reason: reason,
                                             names: involved + [depName]))
                 }
             }
         }
+        var seen = Set<String>()
+        problems = problems.filter { seen.insert(Self.identity(of: $0)).inserted }
         if problems.isEmpty {
             problems.append(Problem(kind: .constraintNotMet, chain: [],
                                     reason: "the solver met a conflict it cannot attribute to one package",
                                     names: []))
         }
         return problems
+    }
+
+    /// "required by the world entry x" or "required by a → b → x".
+    static func neededBy(_ chain: [String]?) -> String {
+        guard let chain, !chain.isEmpty else { return "as the world requires" }
+        if chain.count == 1 { return "as the world entry \(chain[0]) requires" }
+        return "as \(chain.joined(separator: " → ")) requires"
+    }
+
+    /// Problems that say the same thing about the same packages count once (two packages in
+    /// conflict are reported from both sides by apk).
+    static func identity(of problem: Problem) -> String {
+        if problem.kind == .sameNameProvided {
+            return "\(problem.kind):" + problem.names.sorted().joined(separator: ",")
+        }
+        return problem.description
     }
 
     static func list(_ items: [String], conjunction: String) -> String {

@@ -171,8 +171,18 @@ struct ApkAddRunner {
     /// The fixed clock of apk's test build (2019-06-03 13:14:26 UTC) names virtual packages.
     static let virtualVersion = "20190603.131426"
 
+    /// What one invocation printed, and the structured failure behind an error block.
+    struct Outcome {
+        var lines: [String]
+        var failure: ResolverError? = nil
+    }
+
     /// Runs an `add` invocation; returns the lines apk would print.
     static func run(_ invocation: Invocation) throws -> [String] {
+        try execute(invocation).lines
+    }
+
+    static func execute(_ invocation: Invocation) throws -> Outcome {
         var world = try Dependency.parseList(invocation.world)
         var nameFlags: [String: SolverFlags] = [:]
         var lines: [String] = []
@@ -184,7 +194,7 @@ struct ApkAddRunner {
             guard var dependency = parsed, !dependency.isConflict, dependency.tag == nil,
                   dependency.op == .any || dependency.op == .equal
             else {
-                return ["ERROR: \(spec): bad package specifier"]
+                return Outcome(lines: ["ERROR: \(spec): bad package specifier"])
             }
             if dependency.version == nil {
                 dependency = Dependency(name: dependency.name, op: .equal, version: virtualVersion)
@@ -199,9 +209,9 @@ struct ApkAddRunner {
             let parsed = try? Dependency(parsing: argument)
             guard let dependency = parsed, !(virtual != nil && dependency.tag != nil) else {
                 if virtual == nil {
-                    return lines + ["ERROR: '\(argument)' is not a valid world dependency, format is name(@tag)([<>~=]version)"]
+                    return Outcome(lines: lines + ["ERROR: '\(argument)' is not a valid world dependency, format is name(@tag)([<>~=]version)"])
                 }
-                return lines + ["ERROR: '\(argument)' is not a valid child dependency, format is name([<>~=]version)"]
+                return Outcome(lines: lines + ["ERROR: '\(argument)' is not a valid child dependency, format is name([<>~=]version)"])
             }
             if virtual != nil {
                 replaceOrAppend(dependency, in: &virtual!.depends)
@@ -233,11 +243,12 @@ struct ApkAddRunner {
         do {
             let resolution = try Resolver(index: index).resolve(request)
             lines += resolution.apkTranscript().split(separator: "\n").map(String.init)
+            return Outcome(lines: lines)
         } catch {
             guard error.kind == .unsatisfiable else { throw error }
             lines += (error.apkReport ?? error.message).split(separator: "\n").map(String.init)
+            return Outcome(lines: lines, failure: error)
         }
-        return lines
     }
 
     /// apk's `apk_deps_add`: an entry for a name already listed replaces it in place.

@@ -86,3 +86,24 @@ import TestSupport
         #expect(errorCases > 0)
     }
 }
+
+extension ApkConformanceTests {
+    static let errorCases: [ApkTestCase] = applicable.filter { $0.expected.first == "ERROR: unable to select packages:" }
+
+    /// The plain-words explanation of each failing case names only what apk names, and says
+    /// something for every failure.
+    @Test(arguments: errorCases)
+    func problemsNameWhatApkNames(_ testCase: ApkTestCase) throws {
+        let outcome = try ApkAddRunner.execute(try ApkAddRunner.parse(testCase.arguments))
+        let failure = try #require(outcome.failure)
+        #expect(!failure.problems.isEmpty)
+        let apkText = testCase.expected.joined(separator: "\n")
+        for problem in failure.problems {
+            print("\(testCase.name): \(problem)")
+            #expect(!problem.chain.isEmpty, "\(problem)")
+            for name in problem.names {
+                #expect(apkText.contains(name), "\(name) is not in apk's explanation")
+            }
+        }
+    }
+}
