@@ -7,27 +7,27 @@ extension ResolverSession {
         changes.removeAll(keepingCapacity: true)
         totalChanges = 0
         // apk reuses the requirers counter to track which installed names are still needed.
-        for name in touchedNames {
+        for position in 0..<touchedNameCount {
+            let name = touchedNameList[position]
             names[Int(name)].requirers = 0
             names[Int(name)].installedPackage = -1
             names[Int(name)].installedName = -1
         }
         for pkg in index.installedOrder {
-            let item = package(pkg)
-            touchName(item.name)
-            names[Int(item.name)].requirers = 0
-            names[Int(item.name)].installedPackage = pkg
-            names[Int(item.name)].installedName = item.name
-            for provide in item.provides where provide.version >= 0 {
+            let name = packageName(pkg)
+            touchName(name)
+            names[Int(name)].requirers = 0
+            names[Int(name)].installedPackage = pkg
+            names[Int(name)].installedName = name
+            for provide in provides(pkg) where provide.version >= 0 {
                 touchName(provide.name)
-                names[Int(provide.name)].installedName = item.name
+                names[Int(provide.name)].installedName = name
             }
-            for dep in item.depends { touchName(dep.name) }
         }
         for pkg in index.installedOrder { trackDependenciesAdded(pkg) }
         for pkg in index.installedOrder { checkRemovalByDependencies(pkg) }
         for dep in world { generate(dependency: dep, of: -1) }
-        for pkg in index.installedOrder { generateChange(for: package(pkg).name) }
+        for pkg in index.installedOrder { generateChange(for: packageName(pkg)) }
     }
 
     func record(old: Int32, new: Int32) {
@@ -39,14 +39,14 @@ extension ResolverSession {
     }
 
     func trackDependenciesAdded(_ pkg: Int32) {
-        for dep in package(pkg).depends where !dep.isConflict {
+        for dep in depends(pkg) where !dep.isConflict {
             let owner = names[Int(dep.name)].installedName
             if owner >= 0 { names[Int(owner)].requirers += 1 }
         }
     }
 
     func trackDependenciesRemoved(_ pkg: Int32) {
-        for dep in package(pkg).depends where !dep.isConflict {
+        for dep in depends(pkg) where !dep.isConflict {
             let owner = names[Int(dep.name)].installedName
             if owner < 0 { continue }
             names[Int(owner)].requirers -= 1
@@ -58,7 +58,7 @@ extension ResolverSession {
 
     /// An installed package nothing needs any more and that no other provider replaces goes.
     func checkRemovalByDependencies(_ pkg: Int32) {
-        let name = package(pkg).name
+        let name = packageName(pkg)
         if names[Int(name)].requirers == 0 && names[Int(name)].chosenPackage < 0 { generateRemoval(of: pkg) }
     }
 
@@ -66,7 +66,7 @@ extension ResolverSession {
         let state = names[Int(name)]
         let pkg = state.chosenPackage
         if pkg < 0 || !state.seen || state.changesetProcessed { return }
-        for condition in package(pkg).installIf {
+        for condition in installIf(pkg) {
             let conditionState = names[Int(condition.name)]
             if !condition.isConflict && !conditionState.changesetProcessed { return }
             if !isProvided(condition, by: conditionState.chosen) { return }
@@ -79,7 +79,7 @@ extension ResolverSession {
         let pkg = state.installedPackage
         if pkg < 0 || state.chosenPackage >= 0 { return }
         if state.changesetProcessed || state.changesetRemoved { return }
-        for condition in package(pkg).installIf {
+        for condition in installIf(pkg) {
             let conditionState = names[Int(condition.name)]
             if conditionState.changesetRemoved && conditionState.chosenPackage < 0 {
                 checkRemovalByDependencies(pkg)
@@ -92,8 +92,7 @@ extension ResolverSession {
 
     func checkReverseInstallIf(of pkg: Int32, _ check: ReverseInstallIfCheck) {
         guard pkg >= 0 else { return }
-        let item = package(pkg)
-        let candidates = rinstallIf(item.name) + item.provides.flatMap { rinstallIf($0.name) }
+        let candidates = rinstallIf(packageName(pkg)) + provides(pkg).flatMap { rinstallIf($0.name) }
         for name in candidates {
             switch check {
             case .install: checkInstallByInstallIf(name)
@@ -109,28 +108,28 @@ extension ResolverSession {
         // The package that provided this name before goes if another package provides it now.
         let installed = names[Int(name)].installedPackage
         let chosen = names[Int(name)].chosenPackage
-        if installed >= 0 && (chosen < 0 || package(chosen).name != name) { generateRemoval(of: installed) }
+        if installed >= 0 && (chosen < 0 || packageName(chosen) != name) { generateRemoval(of: installed) }
         for provider in providers(name) {
-            let other = package(provider.package).name
+            let other = packageName(provider.package)
             if names[Int(other)].installedPackage == provider.package && names[Int(other)].chosenPackage < 0 {
                 generateRemoval(of: provider.package)
             }
         }
     }
 
-    func generateChange(for name: Int32) {
-        if names[Int(name)].changesetProcessed { return }
-        preprocess(name)
-        let pkg = names[Int(name)].chosenPackage
+    func generateChange(for wanted: Int32) {
+        if names[Int(wanted)].changesetProcessed { return }
+        preprocess(wanted)
+        let pkg = names[Int(wanted)].chosenPackage
         if pkg < 0 || pkgs[Int(pkg)].inChangeset { return }
         touchPackage(pkg)
         pkgs[Int(pkg)].inChangeset = true
-        let item = package(pkg)
-        preprocess(item.name)
-        for provide in item.provides { preprocess(provide.name) }
-        let old = names[Int(item.name)].installedPackage
+        let name = packageName(pkg)
+        preprocess(name)
+        for provide in provides(pkg) { preprocess(provide.name) }
+        let old = names[Int(name)].installedPackage
         checkReverseInstallIf(of: old, .removal)
-        for dep in item.depends { generate(dependency: dep, of: pkg) }
+        for dep in depends(pkg) { generate(dependency: dep, of: pkg) }
         record(old: old, new: pkg)
         checkReverseInstallIf(of: pkg, .install)
         trackDependenciesAdded(pkg)
@@ -138,18 +137,18 @@ extension ResolverSession {
     }
 
     func generateRemoval(of pkg: Int32) {
-        let item = package(pkg)
-        let chosen = names[Int(item.name)].chosenPackage
-        if pkgs[Int(pkg)].inChangeset || (chosen >= 0 && package(chosen).name == item.name) { return }
-        touchName(item.name)
+        let name = packageName(pkg)
+        let chosen = names[Int(name)].chosenPackage
+        if pkgs[Int(pkg)].inChangeset || (chosen >= 0 && packageName(chosen) == name) { return }
+        touchName(name)
         touchPackage(pkg)
-        names[Int(item.name)].changesetRemoved = true
+        names[Int(name)].changesetRemoved = true
         pkgs[Int(pkg)].inChangeset = true
         // Installed packages that need this one go first.
-        for owner in [item.name] + item.provides.map(\.name) {
+        for owner in [name] + provides(pkg).map(\.name) {
             for other in rdepends(owner) {
                 for provider in providers(other) where package(provider.package).isInstalled {
-                    for dep in package(provider.package).depends where analyze(dep, pkg) == .satisfies {
+                    for dep in depends(provider.package) where analyze(dep, pkg) == .satisfies {
                         generateRemoval(of: provider.package)
                     }
                 }

@@ -51,9 +51,8 @@ struct FailureAnalysis {
     }
 
     func isNameConcrete(_ pkg: Int32, _ name: Int32) -> Bool {
-        let item = session.package(pkg)
-        if item.name == name { return true }
-        return item.provides.contains { $0.name == name && $0.version >= 0 }
+        if session.packageName(pkg) == name { return true }
+        return session.provides(pkg).contains { $0.name == name && $0.version >= 0 }
     }
 
     func discover(name: Int32, state initial: UInt32, _ walk: inout Walk) {
@@ -70,20 +69,20 @@ struct FailureAnalysis {
             if walk.packageState[pkg, default: 0] & state != 0 { continue }
             walk.packageState[pkg, default: 0] |= state
             walk.nameState[item.name, default: 0] |= state
-            for provide in item.provides {
+            for provide in session.provides(pkg) {
                 var provideState = state
                 if provideState == Self.installIf && provide.version < 0 { provideState = Self.virtualOnly }
                 walk.nameState[provide.name, default: 0] |= provideState
             }
-            discover(dependencies: item.depends, &walk)
+            discover(dependencies: session.depends(pkg), &walk)
             if state == Self.present || state == Self.installIf {
                 discoverReverseInstallIf(item.name, &walk)
-                for provide in item.provides { discoverReverseInstallIf(provide.name, &walk) }
+                for provide in session.provides(pkg) { discoverReverseInstallIf(provide.name, &walk) }
             }
         }
     }
 
-    func discover(dependencies: [Dep], _ walk: inout Walk) {
+    func discover(dependencies: some Sequence<Dep>, _ walk: inout Walk) {
         for dep in dependencies where !dep.isConflict { discover(name: dep.name, state: Self.present, &walk) }
     }
 
@@ -92,15 +91,15 @@ struct FailureAnalysis {
             for provider in session.providers(other) {
                 let pkg = provider.package
                 guard marked.contains(pkg) else { continue }
-                let item = session.package(pkg)
-                if item.installIf.isEmpty { continue }
-                let met = item.installIf.allSatisfy { condition in
+                let conditions = session.installIf(pkg)
+                if conditions.isEmpty { continue }
+                let met = conditions.allSatisfy { condition in
                     let isThere = walk.nameState[condition.name, default: 0] & (Self.present | Self.installIf) != 0
                     return condition.isConflict != isThere
                 }
                 if met {
-                    discover(name: item.name, state: Self.installIf, &walk)
-                    for provide in item.provides { discover(name: provide.name, state: Self.installIf, &walk) }
+                    discover(name: session.packageName(pkg), state: Self.installIf, &walk)
+                    for provide in session.provides(pkg) { discover(name: provide.name, state: Self.installIf, &walk) }
                 }
             }
         }
@@ -109,7 +108,7 @@ struct FailureAnalysis {
     func depText(_ dep: Dep) -> String {
         var text = dep.isConflict ? "!" : ""
         text += session.nameText(dep.name)
-        if let version = dep.source.version { text += dep.op.spelling + version }
+        if let version = session.versionText(dep.version) { text += dep.op.spelling + version }
         return text
     }
 
@@ -165,7 +164,7 @@ struct FailureAnalysis {
             for provider in session.providers(other) {
                 let pkg = provider.package
                 guard marked.contains(pkg), visited.insert(pkg).inserted else { continue }
-                if let dep = session.package(pkg).depends.first(where: { $0.name == name && !$0.isConflict }) {
+                if let dep = session.depends(pkg).first(where: { $0.name == name && !$0.isConflict }) {
                     let requirement = Requirement(owner: pkg, dep: dep)
                     requiredBy.append(requirement)
                     walk.printer.word(requirementText(requirement))
@@ -178,7 +177,7 @@ struct FailureAnalysis {
         walk.findings.append(.missing(name: name, requiredBy: requiredBy))
     }
 
-    func analyze(dependencies: [Dep], _ walk: inout Walk) {
+    func analyze(dependencies: some Sequence<Dep>, _ walk: inout Walk) {
         for dep in dependencies where !dep.isConflict {
             if walk.nameState[dep.name, default: 0] & (Self.installIf | Self.present | Self.missingFlag) != 0 { continue }
             walk.nameState[dep.name, default: 0] |= Self.missingFlag
@@ -206,11 +205,10 @@ struct FailureAnalysis {
 
     func conflicts(_ pkg: Int32) -> [(pkg: Int32, dep: Dep?)] {
         var result: [(pkg: Int32, dep: Dep?)] = []
-        let item = session.package(pkg)
-        for provider in session.providers(item.name) where provider.package != pkg && marked.contains(provider.package) {
+        for provider in session.providers(session.packageName(pkg)) where provider.package != pkg && marked.contains(provider.package) {
             result.append((provider.package, nil))
         }
-        for provide in item.provides {
+        for provide in session.provides(pkg) {
             var once = true
             for provider in session.providers(provide.name) where marked.contains(provider.package) {
                 if provide.version < 0 && provider.version < 0 { continue }
@@ -232,13 +230,12 @@ struct FailureAnalysis {
             result.append(Requirement(owner: nil, dep: dep))
         }
         var visited = Set<Int32>()
-        let item = session.package(pkg)
-        for owner in [item.name] + item.provides.map(\.name) {
+        for owner in [session.packageName(pkg)] + session.provides(pkg).map(\.name) {
             for other in session.rdepends(owner) {
                 for provider in session.providers(other) {
                     let candidate = provider.package
                     guard marked.contains(candidate), visited.insert(candidate).inserted else { continue }
-                    for dep in session.package(candidate).depends where session.analyze(dep, pkg) == wanted {
+                    for dep in session.depends(candidate) where session.analyze(dep, pkg) == wanted {
                         result.append(Requirement(owner: candidate, dep: dep))
                     }
                 }
@@ -300,7 +297,7 @@ struct FailureAnalysis {
         analyze(dependencies: outcome.world, &walk)
         for change in outcome.changes where change.new >= 0 {
             analyzePackage(change.new, tag: change.newTag, &walk)
-            analyze(dependencies: session.package(change.new).depends, &walk)
+            analyze(dependencies: session.depends(change.new), &walk)
         }
         return walk
     }
@@ -334,7 +331,7 @@ struct FailureAnalysis {
         while head < queue.count {
             let pkg = queue[head]
             head += 1
-            for dep in session.package(pkg).depends { visit(Requirement(owner: pkg, dep: dep)) }
+            for dep in session.depends(pkg) { visit(Requirement(owner: pkg, dep: dep)) }
         }
         return parent
     }
@@ -342,7 +339,7 @@ struct FailureAnalysis {
     func chainText(_ dep: Dep) -> String {
         var text = dep.isConflict ? "!" : ""
         text += session.nameText(dep.name)
-        if let version = dep.source.version { text += " (\(dep.op.spelling) \(version))" }
+        if let version = session.versionText(dep.version) { text += " (\(dep.op.spelling) \(version))" }
         return text
     }
 

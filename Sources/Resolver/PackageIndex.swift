@@ -42,40 +42,47 @@ struct Provider: Sendable {
     var version: Int32
 }
 
-/// A dependency, provide or install_if entry with its name and version interned.
+/// A dependency, provide or install_if entry with its name and version interned. Plain data, so
+/// the solver's loops over dependency lists copy nothing that needs reference counting; the
+/// parsed ``Dependency`` it came from sits at the same position in the package's `PackageInfo`.
 struct Dep: Sendable {
     var name: Int32
-    var op: VersionOperator
     /// Interned version, `-1` when the entry has none.
     var version: Int32
-    var isConflict: Bool
     /// Repository tag id for world entries (`name@tag`); 0 elsewhere.
     var tag: Int32
-    /// The entry as parsed, for messages.
-    var source: Dependency
+    var op: VersionOperator
+    var isConflict: Bool
 }
 
-/// One distinct package (packages are keyed by their `C:` identity, so the same package in two
-/// repositories is one entry with two repository bits).
-struct IndexedPackage: Sendable {
-    var info: PackageInfo
+/// What the solver reads of a package on every step, as plain data. Packages are keyed by their
+/// `C:` identity, so the same package in two repositories is one entry with two repository bits.
+struct PackageCore: Sendable {
     var name: Int32
     var version: Int32
-    var depends: [Dep]
-    var provides: [Dep]
-    var installIf: [Dep]
     /// Bit `i + 1` for repository `i` (bit 0 is apk's cache and stays unused), so the lowest set
     /// bit is the earliest repository.
     var repos: UInt64
-    var isInstalled: Bool
+    var installedSize: UInt64
     var installedTag: Int32
+    var providerPriority: Int32
+    var isInstalled: Bool
     /// Known without a repository (a local or cached package, a virtual package made by
     /// `add -t`): selectable and allowed by any pinning, as apk's `cached_non_repository`.
     var isLocal: Bool
     /// The record carried an uppercase field this reader does not know.
     var isUninstallable: Bool
-    var providerPriority: Int
-    var installedSize: UInt64
+    var hasInstallIf: Bool
+    // Facts that only depend on the index, worked out once (apk computes them on discovery):
+    /// The repositories the package counts as coming from: its own, plus — when installed — those
+    /// allowed by the tag it was installed with (apk's `get_pkg_repos`).
+    var effectiveRepos: UInt64 = 0
+    /// In a repository that can be fetched from.
+    var isAvailable = false
+    /// Can be selected at all (usable, and fetchable, local or installed).
+    var isSelectable = false
+    /// Preferred by default pinning: virtual (`I:0`) or in an untagged repository.
+    var isDefaultPreferred = false
 }
 
 /// The package universe a solve runs against: every package of every repository, the installed
@@ -90,12 +97,16 @@ public final class PackageIndex: Sendable {
 
     let names: [String]
     let nameIDs: [String: Int32]
-    let providers: [[Provider]]
+    let providers: FlatLists<Provider>
     /// Names whose packages depend on the name (and the names those packages provide).
-    let rdepends: [[Int32]]
+    let rdepends: FlatLists<Int32>
     /// Names whose packages have the name in `install_if` (and the names those packages provide).
-    let rinstallIf: [[Int32]]
-    let packages: [IndexedPackage]
+    let rinstallIf: FlatLists<Int32>
+    let cores: FlatArray<PackageCore>
+    let depends: FlatLists<Dep>
+    let provides: FlatLists<Dep>
+    let installIf: FlatLists<Dep>
+    let infos: [PackageInfo]
     let versions: [APKVersion]
     /// `tags[0]` is the default (untagged) pinning; the others are names without `@`.
     let tags: [String]
@@ -142,10 +153,23 @@ public final class PackageIndex: Sendable {
         }
         names = builder.names
         nameIDs = builder.nameIDs
-        providers = builder.providers
-        rdepends = builder.rdepends
-        rinstallIf = builder.rinstallIf
-        packages = builder.packages
+        providers = FlatLists(builder.providers)
+        rdepends = FlatLists(builder.rdepends)
+        rinstallIf = FlatLists(builder.rinstallIf)
+        var finished = builder.cores
+        for position in finished.indices {
+            var core = finished[position]
+            core.effectiveRepos = core.repos | (core.isInstalled ? builder.tagAllowedRepos[Int(core.installedTag)] : 0)
+            core.isAvailable = core.repos & available != 0
+            core.isSelectable = !core.isUninstallable && (core.isAvailable || core.isLocal || core.isInstalled)
+            core.isDefaultPreferred = core.installedSize == 0 || core.effectiveRepos & builder.tagAllowedRepos[0] != 0
+            finished[position] = core
+        }
+        cores = FlatArray(finished)
+        depends = FlatLists(builder.depends)
+        provides = FlatLists(builder.provides)
+        installIf = FlatLists(builder.installIf)
+        infos = builder.infos
         versions = builder.versions
         tags = builder.tags
         tagAllowedRepos = builder.tagAllowedRepos
@@ -158,19 +182,22 @@ public final class PackageIndex: Sendable {
     }
 
     /// Number of distinct packages (by identity) across all repositories and the installed set.
-    public var packageCount: Int { packages.count }
+    public var packageCount: Int { cores.count }
+
+    /// Number of distinct names (package names, provided names and names only depended on).
+    var nameCount: Int { names.count }
 
     /// Every name that at least one package provides (its own name or a `provides` entry),
     /// in load order.
     public var providedNames: [String] {
-        names.indices.filter { !providers[$0].isEmpty }.map { names[$0] }
+        names.indices.filter { !providers.list($0).isEmpty }.map { names[$0] }
     }
 
     /// The packages providing `name` (by their own name or a `provides` entry), in load order.
     public func providers(of name: String) -> [PackageInfo] {
         guard let id = nameIDs[name] else { return [] }
         var seen = Set<Int32>()
-        return providers[Int(id)].compactMap { seen.insert($0.package).inserted ? packages[Int($0.package)].info : nil }
+        return providers.list(Int(id)).compactMap { seen.insert($0.package).inserted ? infos[Int($0.package)] : nil }
     }
 
     /// The repository tags known to the index, without `@` (the default pinning is not listed).
@@ -180,19 +207,14 @@ public final class PackageIndex: Sendable {
 
     func nameID(_ name: String) -> Int32? { nameIDs[name] }
 
-    func packageName(_ package: Int32) -> Int32 { packages[Int(package)].name }
-
     /// `name-version`, as apk prints packages.
-    func nameVersion(_ package: Int32) -> String { packages[Int(package)].info.nameVersion }
+    func nameVersion(_ package: Int32) -> String { infos[Int(package)].nameVersion }
 
     func versionText(_ version: Int32) -> String? { version < 0 ? nil : versions[Int(version)].text }
 
     /// The repositories a package counts as coming from: its own, plus — when installed — those
     /// allowed by the tag it was installed with (apk's `get_pkg_repos`).
-    func effectiveRepos(_ package: Int32) -> UInt64 {
-        let item = packages[Int(package)]
-        return item.repos | (item.isInstalled ? tagAllowedRepos[Int(item.installedTag)] : 0)
-    }
+    func effectiveRepos(_ package: Int32) -> UInt64 { cores.items[Int(package)].effectiveRepos }
 
     /// The repositories allowed by a pinning mask (bit `i` = tag `i`).
     func repos(forPinning mask: UInt64) -> UInt64 {
@@ -220,7 +242,7 @@ public final class PackageIndex: Sendable {
 
     /// The first repository (in the order given) a package is in, if any.
     func firstRepository(_ package: Int32) -> Int? {
-        let repos = packages[Int(package)].repos
+        let repos = cores.items[Int(package)].repos
         guard repos != 0 else { return nil }
         return repos.trailingZeroBitCount - 1
     }
@@ -256,8 +278,7 @@ public final class PackageIndex: Sendable {
             name = Int32(names.count + extraNames.count)
             extraNames.append(dependency.name)
         }
-        return Dep(name: name, op: dependency.op, version: version, isConflict: dependency.isConflict,
-                   tag: tag, source: dependency)
+        return Dep(name: name, version: version, tag: tag, op: dependency.op, isConflict: dependency.isConflict)
     }
 
     let versionLookup: [String: Int32]
@@ -272,7 +293,11 @@ private struct IndexBuilder {
     var rinstallIf: [[Int32]] = []
     var rdependsSeen = Set<UInt64>()
     var rinstallIfSeen = Set<UInt64>()
-    var packages: [IndexedPackage] = []
+    var cores: [PackageCore] = []
+    var depends: [[Dep]] = []
+    var provides: [[Dep]] = []
+    var installIf: [[Dep]] = []
+    var infos: [PackageInfo] = []
     var identity: [String: Int32] = [:]
     var versions: [APKVersion] = []
     var versionLookup: [String: Int32] = [:]
@@ -308,35 +333,38 @@ private struct IndexBuilder {
     }
 
     mutating func intern(_ dependency: Dependency) -> Dep {
-        Dep(name: nameID(dependency.name), op: dependency.op,
-            version: dependency.version.map { versionID($0) } ?? -1,
-            isConflict: dependency.isConflict, tag: 0, source: dependency)
+        Dep(name: nameID(dependency.name), version: dependency.version.map { versionID($0) } ?? -1, tag: 0,
+            op: dependency.op, isConflict: dependency.isConflict)
     }
 
     mutating func add(_ info: PackageInfo, repositoryBit: UInt64, installedTag: Int32?, isLocal: Bool) {
         let key = info.checksum.map(PackageIdentity.key) ?? "\u{0}\(info.name)-\(info.version)"
         if let existing = identity[key] {
-            packages[Int(existing)].repos |= repositoryBit
-            if let installedTag, !packages[Int(existing)].isInstalled {
-                packages[Int(existing)].isInstalled = true
-                packages[Int(existing)].installedTag = installedTag
+            cores[Int(existing)].repos |= repositoryBit
+            if let installedTag, !cores[Int(existing)].isInstalled {
+                cores[Int(existing)].isInstalled = true
+                cores[Int(existing)].installedTag = installedTag
                 installedOrder.append(existing)
             }
-            if isLocal { packages[Int(existing)].isLocal = true }
+            if isLocal { cores[Int(existing)].isLocal = true }
             return
         }
-        let id = Int32(packages.count)
+        let id = Int32(cores.count)
         identity[key] = id
         let name = nameID(info.name)
         let version = versionID(info.version)
         let depends = info.depends.map { intern($0) }
         let provides = info.provides.map { intern($0) }
         let installIf = info.installIf.map { intern($0) }
-        packages.append(IndexedPackage(
-            info: info, name: name, version: version, depends: depends, provides: provides,
-            installIf: installIf, repos: repositoryBit, isInstalled: installedTag != nil,
-            installedTag: installedTag ?? 0, isLocal: isLocal, isUninstallable: info.hasUnknownRequiredField,
-            providerPriority: info.providerPriority ?? 0, installedSize: info.installedSize ?? 0))
+        cores.append(PackageCore(
+            name: name, version: version, repos: repositoryBit, installedSize: info.installedSize ?? 0,
+            installedTag: installedTag ?? 0, providerPriority: Int32(clamping: info.providerPriority ?? 0),
+            isInstalled: installedTag != nil, isLocal: isLocal, isUninstallable: info.hasUnknownRequiredField,
+            hasInstallIf: !installIf.isEmpty))
+        self.depends.append(depends)
+        self.provides.append(provides)
+        self.installIf.append(installIf)
+        infos.append(info)
         if installedTag != nil { installedOrder.append(id) }
 
         providers[Int(name)].append(Provider(package: id, version: version))

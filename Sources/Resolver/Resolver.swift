@@ -39,10 +39,11 @@ extension ResolverSession {
         for (name, flags) in request.nameFlags.sorted(by: { $0.key < $1.key }) {
             nameFlags.append((internExtraName(name), flags))
         }
-        let needed = index.names.count + extraNames.count
-        if names.count < needed { names.append(contentsOf: repeatElement(NameState(), count: needed - names.count)) }
+        if index.names.count + extraNames.count > nameCapacity {
+            return try ResolverSession(index: index, spareNames: extraNames.count).resolve(request)
+        }
 
-        let outcome = solve(world: world, flags: request.flags, nameFlags: nameFlags,
+        let outcome = solve(world: world, sources: request.world, flags: request.flags, nameFlags: nameFlags,
                             forceBrokenWorld: request.forceBrokenWorld)
         if outcome.errors > 0 { throw failure(outcome) }
         return resolution(outcome)
@@ -63,7 +64,7 @@ extension ResolverSession {
             repositories.append(index.repositoryNames[remaining.trailingZeroBitCount - 1])
             remaining &= remaining - 1
         }
-        return ResolvedPackage(info: item.info, repository: repositories.first, repositories: repositories,
+        return ResolvedPackage(info: index.infos[Int(pkg)], repository: repositories.first, repositories: repositories,
                                tag: tag == 0 ? nil : index.tags[Int(tag)], wasInstalled: item.isInstalled)
     }
 
@@ -100,19 +101,19 @@ extension ResolverSession {
             }
         }
         var edges: [ResolvedEdge] = []
-        func addEdges(from: Int?, _ deps: [Dep]) {
-            for dep in deps where !dep.isConflict {
+        func addEdges(from: Int?, _ deps: [Dep], _ sources: [Dependency]) {
+            for (dep, source) in zip(deps, sources) where !dep.isConflict {
                 let chosen = names[Int(dep.name)].chosenPackage
                 if chosen >= 0, let target = position[chosen] {
-                    edges.append(ResolvedEdge(from: from, dependency: dep.source, to: target))
+                    edges.append(ResolvedEdge(from: from, dependency: source, to: target))
                 }
             }
         }
-        addEdges(from: nil, outcome.world)
+        addEdges(from: nil, outcome.world, outcome.worldSources)
         for (pkg, at) in position.sorted(by: { $0.value < $1.value }) {
-            addEdges(from: at, package(pkg).depends)
+            addEdges(from: at, Array(depends(pkg)), index.infos[Int(pkg)].depends)
         }
-        return Resolution(world: outcome.world.map(\.source), changes: changeList, packages: selected, edges: edges,
+        return Resolution(world: outcome.worldSources, changes: changeList, packages: selected, edges: edges,
                           installedCount: installed.count)
     }
 

@@ -16,18 +16,47 @@ public final class ResolverSession {
     /// The index this session solves against.
     public let index: PackageIndex
 
-    var names: [NameState]
-    var pkgs: [PackageState]
-    var touchedNames: [Int32] = []
-    var touchedPackages: [Int32] = []
+    /// Solver state per name and per package, in manually managed buffers: the solver reads and
+    /// writes single fields millions of times, and array element access would copy whole structs
+    /// (and check exclusive access) in unoptimised builds.
+    let names: UnsafeMutablePointer<NameState>
+    /// Names the index has plus room for names only a world mentions.
+    let nameCapacity: Int
+    let pkgs: UnsafeMutablePointer<PackageState>
+    let packageCapacity: Int
+    /// Every name and package the current solve changed, so resetting costs what the solve cost.
+    let touchedNameList: UnsafeMutablePointer<Int32>
+    var touchedNameCount = 0
+    let touchedPackageList: UnsafeMutablePointer<Int32>
+    var touchedPackageCount = 0
+    /// The discovery walk's stack (at most one frame per name).
+    let discoveryFrames: UnsafeMutablePointer<DiscoveryFrame>
     var extraNames: [String] = []
     var extraVersions: [APKVersion] = []
+
+    // Raw views of the index's tables; `index` keeps them alive.
+    let nameLimit: Int
+    let providerStarts: UnsafeMutablePointer<Int32>
+    let providerItems: UnsafeMutablePointer<Provider>
+    let rdependsStarts: UnsafeMutablePointer<Int32>
+    let rdependsItems: UnsafeMutablePointer<Int32>
+    let rinstallIfStarts: UnsafeMutablePointer<Int32>
+    let rinstallIfItems: UnsafeMutablePointer<Int32>
+    let cores: UnsafeMutablePointer<PackageCore>
+    let dependsStarts: UnsafeMutablePointer<Int32>
+    let dependsItems: UnsafeMutablePointer<Dep>
+    let providesStarts: UnsafeMutablePointer<Int32>
+    let providesItems: UnsafeMutablePointer<Dep>
+    let installIfStarts: UnsafeMutablePointer<Int32>
+    let installIfItems: UnsafeMutablePointer<Dep>
 
     var dirty: [(name: Int32, seq: UInt32)] = []
     var dirtyHead = 0
     var dirtySeq: UInt32 = 0
-    var unresolved: [(name: Int32, seq: UInt32)] = []
-    var unresolvedLive = 0
+    /// Queued names that may be decided right away, newest queued first.
+    var resolveNow = NameHeap()
+    /// Every queued name, by apk's preference: auto-selectable, then per-name flags, then order.
+    var waiting = NameHeap()
     var unresolvedSeq: UInt32 = 0
     var orderCounter: UInt32 = 0
     var errors = 0
@@ -38,33 +67,84 @@ public final class ResolverSession {
 
     static let defaultPinning: UInt64 = 1
 
-    public init(index: PackageIndex) {
+    /// Room for names only a world mentions; a world with more unknown names gets a session
+    /// sized for it.
+    static let spareNames = 256
+
+    public convenience init(index: PackageIndex) {
+        self.init(index: index, spareNames: Self.spareNames)
+    }
+
+    init(index: PackageIndex, spareNames: Int) {
         self.index = index
-        names = Array(repeating: NameState(), count: index.names.count)
-        pkgs = Array(repeating: PackageState(), count: index.packages.count)
+        nameCapacity = index.names.count + spareNames
+        names = .allocate(capacity: nameCapacity)
+        names.initialize(repeating: NameState(), count: nameCapacity)
+        packageCapacity = max(index.cores.count, 1)
+        pkgs = .allocate(capacity: packageCapacity)
+        pkgs.initialize(repeating: PackageState(), count: packageCapacity)
+        touchedNameList = .allocate(capacity: nameCapacity)
+        touchedPackageList = .allocate(capacity: packageCapacity)
+        discoveryFrames = .allocate(capacity: nameCapacity)
+        nameLimit = index.names.count
+        providerStarts = index.providers.starts
+        providerItems = index.providers.items
+        rdependsStarts = index.rdepends.starts
+        rdependsItems = index.rdepends.items
+        rinstallIfStarts = index.rinstallIf.starts
+        rinstallIfItems = index.rinstallIf.items
+        cores = index.cores.items
+        dependsStarts = index.depends.starts
+        dependsItems = index.depends.items
+        providesStarts = index.provides.starts
+        providesItems = index.provides.items
+        installIfStarts = index.installIf.starts
+        installIfItems = index.installIf.items
+    }
+
+    deinit {
+        names.deinitialize(count: nameCapacity)
+        names.deallocate()
+        pkgs.deinitialize(count: packageCapacity)
+        pkgs.deallocate()
+        touchedNameList.deallocate()
+        touchedPackageList.deallocate()
+        discoveryFrames.deallocate()
     }
 
     // MARK: - Access helpers
 
-    @inline(__always) func providers(_ name: Int32) -> [Provider] {
-        Int(name) < index.providers.count ? index.providers[Int(name)] : []
+    /// Bounds of a name's list in a flat table; names only the world knows have none.
+    @inline(__always) func nameSpan(_ starts: UnsafeMutablePointer<Int32>, _ name: Int32) -> (start: Int, end: Int) {
+        guard Int(name) < nameLimit else { return (0, 0) }
+        return (Int(starts[Int(name)]), Int(starts[Int(name) + 1]))
     }
 
-    @inline(__always) func rdepends(_ name: Int32) -> [Int32] {
-        Int(name) < index.rdepends.count ? index.rdepends[Int(name)] : []
+    @inline(__always) func packageSpan(_ starts: UnsafeMutablePointer<Int32>, _ pkg: Int32) -> (start: Int, end: Int) {
+        (Int(starts[Int(pkg)]), Int(starts[Int(pkg) + 1]))
     }
 
-    @inline(__always) func rinstallIf(_ name: Int32) -> [Int32] {
-        Int(name) < index.rinstallIf.count ? index.rinstallIf[Int(name)] : []
-    }
+    func providers(_ name: Int32) -> UnsafeBufferPointer<Provider> { index.providers.list(Int(name)) }
 
-    @inline(__always) func package(_ id: Int32) -> IndexedPackage { index.packages[Int(id)] }
+    func rdepends(_ name: Int32) -> UnsafeBufferPointer<Int32> { index.rdepends.list(Int(name)) }
 
-    @inline(__always) func packageName(_ id: Int32) -> Int32 { index.packages[Int(id)].name }
+    func rinstallIf(_ name: Int32) -> UnsafeBufferPointer<Int32> { index.rinstallIf.list(Int(name)) }
+
+    @inline(__always) func package(_ id: Int32) -> PackageCore { cores[Int(id)] }
+
+    @inline(__always) func packageName(_ id: Int32) -> Int32 { cores[Int(id)].name }
+
+    func depends(_ id: Int32) -> UnsafeBufferPointer<Dep> { index.depends.list(Int(id)) }
+
+    func provides(_ id: Int32) -> UnsafeBufferPointer<Dep> { index.provides.list(Int(id)) }
+
+    func installIf(_ id: Int32) -> UnsafeBufferPointer<Dep> { index.installIf.list(Int(id)) }
 
     func nameText(_ name: Int32) -> String {
         Int(name) < index.names.count ? index.names[Int(name)] : extraNames[Int(name) - index.names.count]
     }
+
+    func versionText(_ id: Int32) -> String? { id < 0 ? nil : version(id).text }
 
     func version(_ id: Int32) -> APKVersion {
         Int(id) < index.versions.count ? index.versions[Int(id)] : extraVersions[Int(id) - index.versions.count]
@@ -79,34 +159,53 @@ public final class ResolverSession {
     @inline(__always) func touchName(_ name: Int32) {
         if !names[Int(name)].touched {
             names[Int(name)].touched = true
-            touchedNames.append(name)
+            touchedNameList[touchedNameCount] = name
+            touchedNameCount += 1
         }
     }
 
     @inline(__always) func touchPackage(_ pkg: Int32) {
         if !pkgs[Int(pkg)].touched {
             pkgs[Int(pkg)].touched = true
-            touchedPackages.append(pkg)
+            touchedPackageList[touchedPackageCount] = pkg
+            touchedPackageCount += 1
         }
     }
 
     /// Undoes everything the last solve changed.
     func resetState() {
-        for name in touchedNames { names[Int(name)] = NameState() }
-        for pkg in touchedPackages { pkgs[Int(pkg)] = PackageState() }
-        touchedNames.removeAll(keepingCapacity: true)
-        touchedPackages.removeAll(keepingCapacity: true)
-        names.removeLast(names.count - index.names.count)
+        clearTouched(keepTouchedMarks: false)
+        touchedNameCount = 0
+        touchedPackageCount = 0
         extraNames.removeAll()
         extraVersions.removeAll()
         resetQueues()
     }
 
+    func clearTouched(keepTouchedMarks: Bool) {
+        let emptyName = NameState.empty
+        let emptyPackage = PackageState.empty
+        var position = 0
+        while position < touchedNameCount {
+            let state = names + Int(touchedNameList[position])
+            state.pointee = emptyName
+            state.pointee.touched = keepTouchedMarks
+            position += 1
+        }
+        position = 0
+        while position < touchedPackageCount {
+            let state = pkgs + Int(touchedPackageList[position])
+            state.pointee = emptyPackage
+            state.pointee.touched = keepTouchedMarks
+            position += 1
+        }
+    }
+
     func resetQueues() {
         dirty.removeAll(keepingCapacity: true)
         dirtyHead = 0
-        unresolved.removeAll(keepingCapacity: true)
-        unresolvedLive = 0
+        resolveNow.removeAll()
+        waiting.removeAll()
         orderCounter = 0
         errors = 0
         flagsInherit = []
@@ -117,8 +216,7 @@ public final class ResolverSession {
 
     /// Clears solver state (but keeps per-name flags the caller set) before a forced restart.
     func resetForRestart(nameFlags: [(Int32, SolverFlags)]) {
-        for name in touchedNames { names[Int(name)] = NameState(); names[Int(name)].touched = true }
-        for pkg in touchedPackages { pkgs[Int(pkg)] = PackageState(); pkgs[Int(pkg)].touched = true }
+        clearTouched(keepTouchedMarks: true)
         resetQueues()
         applyNameFlags(nameFlags)
     }
@@ -142,7 +240,7 @@ public final class ResolverSession {
     func isProvided(_ dep: Dep, by provider: Provider) -> Bool {
         if provider.package < 0 { return dep.isConflict }
         if dep.op == .checksum {
-            return package(provider.package).info.checksum == dep.source.version
+            return index.infos[Int(provider.package)].checksum == versionText(dep.version)
         }
         if dep.op == .any { return !dep.isConflict }
         if provider.version < 0 { return dep.isConflict }
@@ -164,11 +262,11 @@ public final class ResolverSession {
 
     /// How `pkg` relates to `dep`: it is the named package, or provides the name, or neither.
     func analyze(_ dep: Dep, _ pkg: Int32) -> Analysis {
-        let item = package(pkg)
-        if dep.name == item.name {
-            return isProvided(dep, by: Provider(package: pkg, version: item.version)) ? .satisfies : .conflicts
+        let core = package(pkg)
+        if dep.name == core.name {
+            return isProvided(dep, by: Provider(package: pkg, version: core.version)) ? .satisfies : .conflicts
         }
-        for provide in item.provides where provide.name == dep.name {
+        for provide in provides(pkg) where provide.name == dep.name {
             return isProvided(dep, by: Provider(package: pkg, version: provide.version)) ? .satisfies : .conflicts
         }
         return .irrelevant
@@ -177,8 +275,10 @@ public final class ResolverSession {
     // MARK: - Queues
 
     func queueDirty(_ name: Int32) {
-        let state = names[Int(name)]
-        if state.inDirty || state.locked || (state.requirers == 0 && !state.reevaluateIif) { return }
+        let state = names + Int(name)
+        if state.pointee.inDirty || state.pointee.locked || (state.pointee.requirers == 0 && !state.pointee.reevaluateIif) {
+            return
+        }
         dirtySeq &+= 1
         names[Int(name)].inDirty = true
         names[Int(name)].dirtySeq = dirtySeq
@@ -189,8 +289,8 @@ public final class ResolverSession {
         while dirtyHead < dirty.count {
             let entry = dirty[dirtyHead]
             dirtyHead += 1
-            let state = names[Int(entry.name)]
-            if state.inDirty && state.dirtySeq == entry.seq {
+            let state = names + Int(entry.name)
+            if state.pointee.inDirty && state.pointee.dirtySeq == entry.seq {
                 names[Int(entry.name)].inDirty = false
                 return entry.name
             }
@@ -201,99 +301,74 @@ public final class ResolverSession {
     }
 
     func queueUnresolved(_ name: Int32) {
-        let state = names[Int(name)]
-        if state.locked { return }
-        let want = state.requirers > 0 || state.hasIif
-        if want && !state.inUnresolved {
+        let want = names[Int(name)].requirers > 0 || names[Int(name)].hasIif
+        if names[Int(name)].locked { return }
+        if want && !names[Int(name)].inUnresolved {
             unresolvedSeq &+= 1
             names[Int(name)].inUnresolved = true
             names[Int(name)].unresolvedSeq = unresolvedSeq
-            unresolved.append((name, unresolvedSeq))
-            unresolvedLive += 1
-        } else if !want && state.inUnresolved {
+            refreshQueueEntries(name)
+        } else if !want && names[Int(name)].inUnresolved {
             removeUnresolved(name)
         }
     }
 
     func removeUnresolved(_ name: Int32) {
-        guard names[Int(name)].inUnresolved else { return }
+        // Heap entries of a removed name go stale and are dropped when they surface.
         names[Int(name)].inUnresolved = false
-        unresolvedLive -= 1
-        if unresolved.count > 64 && unresolvedLive * 4 < unresolved.count {
-            unresolved.removeAll { !names[Int($0.name)].inUnresolved || names[Int($0.name)].unresolvedSeq != $0.seq }
-        }
+    }
+
+    @inline(__always) func canDecideNow(_ name: Int32) -> Bool {
+        let state = names + Int(name)
+        return state.pointee.reverseDepsDone && state.pointee.requirers > 0 && state.pointee.hasAutoSelectable
+            && !state.pointee.hasOptions
+    }
+
+    @inline(__always) func preference(_ name: Int32) -> UInt64 {
+        let state = names + Int(name)
+        return (state.pointee.hasAutoSelectable ? 1 << 63 : 0) | (state.pointee.flagsSet ? 1 << 62 : 0)
+            | UInt64(state.pointee.orderID)
+    }
+
+    /// Re-files a queued name after its state changed. Old entries stay in the heaps and are
+    /// recognised as stale when they surface.
+    func refreshQueueEntries(_ name: Int32) {
+        guard names[Int(name)].inUnresolved else { return }
+        let seq = names[Int(name)].unresolvedSeq
+        waiting.push(key: preference(name), name: name, stamp: seq)
+        if canDecideNow(name) { resolveNow.push(key: UInt64(seq), name: name, stamp: seq) }
     }
 
     /// The next name to decide: the most recently queued name that has requirers, a single
-    /// auto-selectable option and no undecided reverse dependency; otherwise names with an auto-selectable
-    /// provider, then names carrying per-name flags, then the one discovered last (closest to
-    /// the world).
+    /// auto-selectable option and no undecided reverse dependency; otherwise names with an
+    /// auto-selectable provider, then names carrying per-name flags, then the one discovered last
+    /// (closest to the world).
     func nextName() -> Int32? {
-        var best: Int32 = -1
-        var position = unresolved.count - 1
-        while position >= 0 {
-            let entry = unresolved[position]
-            position -= 1
-            let state = names[Int(entry.name)]
-            guard state.inUnresolved && state.unresolvedSeq == entry.seq else { continue }
-            if state.reverseDepsDone && state.requirers > 0 && state.hasAutoSelectable && !state.hasOptions {
-                return entry.name
+        while let top = resolveNow.pop() {
+            let state = names + Int(top.name)
+            if state.pointee.inUnresolved && state.pointee.unresolvedSeq == top.stamp && canDecideNow(top.name) {
+                return top.name
             }
-            if best < 0 || decidesBefore(entry.name, best) { best = entry.name }
         }
-        return best < 0 ? nil : best
-    }
-
-    func decidesBefore(_ a: Int32, _ b: Int32) -> Bool {
-        let stateA = names[Int(a)], stateB = names[Int(b)]
-        if stateA.hasAutoSelectable != stateB.hasAutoSelectable { return stateA.hasAutoSelectable }
-        if stateA.flagsSet != stateB.flagsSet { return stateA.flagsSet }
-        return stateA.orderID > stateB.orderID
+        while let top = waiting.pop() {
+            let state = names + Int(top.name)
+            if state.pointee.inUnresolved && state.pointee.unresolvedSeq == top.stamp && preference(top.name) == top.key {
+                return top.name
+            }
+        }
+        return nil
     }
 
     // MARK: - Discovery
 
-    func discover(_ name: Int32) {
-        if names[Int(name)].seen { return }
-        touchName(name)
-        names[Int(name)].seen = true
-        names[Int(name)].noIif = true
-        let nameProviders = providers(name)
-        for provider in nameProviders {
-            let pkg = provider.package
-            if !pkgs[Int(pkg)].seen {
-                initialize(pkg)
-                for dep in package(pkg).depends { discover(dep.name) }
-            }
-            if !pkgs[Int(pkg)].iifFailed { names[Int(name)].noIif = false }
-        }
-        for other in rinstallIf(name) { discover(other) }
-        for provider in nameProviders {
-            let item = package(provider.package)
-            for other in rinstallIf(item.name) { discover(other) }
-            for provide in item.provides { discover(provide.name) }
-        }
-        orderCounter += 1
-        names[Int(name)].orderID = orderCounter
-        for provider in nameProviders {
-            for condition in package(provider.package).installIf { discover(condition.name) }
-        }
-    }
-
-    func initialize(_ pkg: Int32) {
-        touchPackage(pkg)
-        let item = package(pkg)
-        var state = pkgs[Int(pkg)]
-        state.seen = true
-        state.pinningAllowed = Self.defaultPinning
-        state.pinningPreferred = Self.defaultPinning
-        state.available = item.repos & index.availableRepos != 0
-        state.selectable = !item.isUninstallable && (state.available || item.isLocal || item.isInstalled)
-        state.iifFailed = item.installIf.isEmpty || (flagsInherit.contains(.available) && !state.available)
-        let repos = index.effectiveRepos(pkg)
-        state.tagPreferred = item.installedSize == 0 || repos & index.tagAllowedRepos[0] != 0
-        state.tagOK = state.tagPreferred || item.isLocal || item.isInstalled
-        pkgs[Int(pkg)] = state
+    /// Marks `root` and everything reachable from it as seen and numbers the names (see
+    /// ``DiscoveryWalk``).
+    func discover(_ root: Int32) {
+        var walk = DiscoveryWalk(session: self)
+        walk.run(root)
+        orderCounter = walk.counter
+        touchedNameCount = walk.touchedNameCount
+        touchedPackageCount = walk.touchedPackageCount
     }
 
     // MARK: - Constraints
@@ -306,39 +381,56 @@ public final class ResolverSession {
     }
 
     func reevaluateReverseDeps(_ name: Int32) {
-        for other in rdepends(name) where names[Int(other)].seen {
+        var (position, end) = nameSpan(rdependsStarts, name)
+        while position < end {
+            let other = rdependsItems[position]
+            position += 1
+            if !names[Int(other)].seen { continue }
             names[Int(other)].reevaluateDeps = true
             queueDirty(other)
         }
     }
 
     func reevaluateReverseInstallIf(_ name: Int32) {
-        for other in rinstallIf(name) where names[Int(other)].seen && !names[Int(other)].noIif {
+        var (position, end) = nameSpan(rinstallIfStarts, name)
+        while position < end {
+            let other = rinstallIfItems[position]
+            position += 1
+            if !names[Int(other)].seen || names[Int(other)].noIif { continue }
             names[Int(other)].reevaluateIif = true
             queueDirty(other)
         }
     }
 
     func reevaluateReverseInstallIf(package pkg: Int32) {
-        let item = package(pkg)
-        reevaluateReverseInstallIf(item.name)
-        for provide in item.provides { reevaluateReverseInstallIf(provide.name) }
+        reevaluateReverseInstallIf(packageName(pkg))
+        var (position, end) = packageSpan(providesStarts, pkg)
+        while position < end {
+            reevaluateReverseInstallIf(providesItems[position].name)
+            position += 1
+        }
     }
 
     func disqualify(_ pkg: Int32) {
         pkgs[Int(pkg)].selectable = false
-        let item = package(pkg)
-        reevaluateReverseDeps(item.name)
-        for provide in item.provides { reevaluateReverseDeps(provide.name) }
+        reevaluateReverseDeps(packageName(pkg))
+        var (position, end) = packageSpan(providesStarts, pkg)
+        while position < end {
+            reevaluateReverseDeps(providesItems[position].name)
+            position += 1
+        }
         reevaluateReverseInstallIf(package: pkg)
     }
 
     func dependencySatisfiable(_ dep: Dep) -> Bool {
-        let state = names[Int(dep.name)]
-        if state.locked { return isProvided(dep, by: state.chosen) }
-        if state.requirers == 0 && isProvided(dep, by: Provider(package: -1, version: -1)) { return true }
-        for provider in providers(dep.name) where pkgs[Int(provider.package)].selectable {
-            if isProvided(dep, by: provider) { return true }
+        let state = names + Int(dep.name)
+        if state.pointee.locked { return isProvided(dep, by: state.pointee.chosen) }
+        if state.pointee.requirers == 0 && isProvided(dep, by: Provider(package: -1, version: -1)) { return true }
+        var (position, end) = nameSpan(providerStarts, dep.name)
+        while position < end {
+            let provider = providerItems[position]
+            position += 1
+            if pkgs[Int(provider.package)].selectable && isProvided(dep, by: provider) { return true }
         }
         return false
     }
@@ -376,7 +468,10 @@ public final class ResolverSession {
             names[Int(name)].requirers += 1
             if names[Int(name)].requirers == 1 { nameRequirersChanged(name) }
         }
-        for provider in providers(name) {
+        var (position, end) = nameSpan(providerStarts, name)
+        while position < end {
+            let provider = providerItems[position]
+            position += 1
             let pkg = provider.package
             let provided = isProvided(dep, by: provider)
             if !provided { pkgs[Int(pkg)].conflicts += 1 }
@@ -389,11 +484,10 @@ public final class ResolverSession {
         if name == mustProvide { return }
         for provider in providers(name) {
             let pkg = provider.package
-            let item = package(pkg)
-            if item.name == mustProvide || !pkgs[Int(pkg)].selectable || (skipVirtuals && provider.version < 0) {
+            if packageName(pkg) == mustProvide || !pkgs[Int(pkg)].selectable || (skipVirtuals && provider.version < 0) {
                 continue
             }
-            if item.provides.contains(where: { $0.name == mustProvide || (skipVirtuals && $0.version < 0) }) {
+            if provides(pkg).contains(where: { $0.name == mustProvide || (skipVirtuals && $0.version < 0) }) {
                 continue
             }
             disqualify(pkg)
@@ -440,10 +534,11 @@ public final class ResolverSession {
         for provider in nameProviders {
             let pkg = provider.package
             let item = package(pkg)
+            let itemDepends = depends(pkg)
             pkgs[Int(pkg)].dependenciesMerged = false
             if reevaluateDeps {
                 if !pkgs[Int(pkg)].selectable { continue }
-                for dep in item.depends where !dependencySatisfiable(dep) {
+                for dep in itemDepends where !dependencySatisfiable(dep) {
                     disqualify(pkg)
                     break
                 }
@@ -453,7 +548,7 @@ public final class ResolverSession {
             if reevaluateIif && !pkgs[Int(pkg)].iifTriggered && !pkgs[Int(pkg)].iifFailed {
                 var triggered = true
                 var failed = false
-                for condition in item.installIf {
+                for condition in installIf(pkg) {
                     let conditionState = names[Int(condition.name)]
                     if !conditionState.locked {
                         triggered = false
@@ -469,7 +564,7 @@ public final class ResolverSession {
                 pkgs[Int(pkg)].iifFailed = failed
             }
             if reevaluateIif && pkgs[Int(pkg)].iifTriggered {
-                for condition in item.installIf {
+                for condition in installIf(pkg) {
                     // A condition met by "nothing installed" (a conflict) passes no parent on,
                     // which apk treats as a world entry with no pinning.
                     inherit(pkg, from: names[Int(condition.name)].chosenPackage)
@@ -483,13 +578,13 @@ public final class ResolverSession {
 
             pkgs[Int(pkg)].dependenciesMerged = true
             if firstCandidate < 0 { firstCandidate = pkg }
-            for dep in item.depends where !dep.isConflict {
+            for dep in itemDepends where !dep.isConflict {
                 _ = Self.mergeIndex(&names[Int(dep.name)].mergeDepends, options)
             }
             if Self.mergeIndex(&names[Int(item.name)].mergeProvides, options), provider.version < 0 {
                 names[Int(item.name)].hasVirtualProvides = true
             }
-            for provide in item.provides {
+            for provide in provides(pkg) {
                 if Self.mergeIndex(&names[Int(provide.name)].mergeProvides, options), provide.version < 0 {
                     names[Int(provide.name)].hasVirtualProvides = true
                 }
@@ -505,16 +600,18 @@ public final class ResolverSession {
         queueUnresolved(name)
 
         if firstCandidate >= 0 {
-            let candidate = package(firstCandidate)
+            let candidateName = packageName(firstCandidate)
+            let candidateDepends = depends(firstCandidate)
+            let candidateProvides = provides(firstCandidate)
             for provider in nameProviders {
                 pkgs[Int(provider.package)].dependenciesUsed = pkgs[Int(provider.package)].dependenciesMerged
             }
             if options == 1 {
-                for dep in candidate.depends where Self.mergeIndexComplete(&names[Int(dep.name)].mergeDepends, options) {
+                for dep in candidateDepends where Self.mergeIndexComplete(&names[Int(dep.name)].mergeDepends, options) {
                     applyConstraint(dep, from: firstCandidate)
                 }
             } else {
-                for dep in candidate.depends {
+                for dep in candidateDepends {
                     let other = dep.name
                     if Self.mergeIndexComplete(&names[Int(other)].mergeDepends, options) && names[Int(other)].requirers == 0 {
                         // Every candidate needs this name: it is wanted whichever one wins.
@@ -524,24 +621,30 @@ public final class ResolverSession {
                     }
                 }
             }
-            if Self.mergeIndexComplete(&names[Int(candidate.name)].mergeProvides, options) {
-                excludeNonProviders(candidate.name, mustProvide: name,
-                                    skipVirtuals: names[Int(candidate.name)].hasVirtualProvides)
+            if Self.mergeIndexComplete(&names[Int(candidateName)].mergeProvides, options) {
+                excludeNonProviders(candidateName, mustProvide: name,
+                                    skipVirtuals: names[Int(candidateName)].hasVirtualProvides)
             }
-            for provide in candidate.provides where Self.mergeIndexComplete(&names[Int(provide.name)].mergeProvides, options) {
+            for provide in candidateProvides where Self.mergeIndexComplete(&names[Int(provide.name)].mergeProvides, options) {
                 excludeNonProviders(provide.name, mustProvide: name,
                                     skipVirtuals: names[Int(provide.name)].hasVirtualProvides)
             }
-            names[Int(candidate.name)].hasVirtualProvides = false
-            for provide in candidate.provides { names[Int(provide.name)].hasVirtualProvides = false }
+            names[Int(candidateName)].hasVirtualProvides = false
+            for provide in candidateProvides { names[Int(provide.name)].hasVirtualProvides = false }
         }
 
         var done = true
-        for other in rdepends(name) where names[Int(other)].seen && !names[Int(other)].locked {
-            done = false
-            break
+        var (position, end) = nameSpan(rdependsStarts, name)
+        while position < end {
+            let other = rdependsItems[position]
+            position += 1
+            if names[Int(other)].seen && !names[Int(other)].locked {
+                done = false
+                break
+            }
         }
         names[Int(name)].reverseDepsDone = done
+        refreshQueueEntries(name)
     }
 
     // MARK: - Choosing
@@ -600,7 +703,7 @@ public final class ResolverSession {
         }
         var r = prefer(itemA.isInstalled, itemB.isInstalled)
         if r != 0 { return r }
-        r = itemA.providerPriority - itemB.providerPriority
+        r = Int(itemA.providerPriority) - Int(itemB.providerPriority)
         if r != 0 { return r }
         r = prefer(stateA.selectable, stateB.selectable)
         if r != 0 { return r }
@@ -624,8 +727,11 @@ public final class ResolverSession {
         removeUnresolved(name)
         names[Int(name)].inDirty = false
 
-        for other in providers(name) where other.package != provider.package {
-            if provider.version < 0 && other.version < 0 { continue }
+        var (position, end) = nameSpan(providerStarts, name)
+        while position < end {
+            let other = providerItems[position]
+            position += 1
+            if other.package == provider.package || (provider.version < 0 && other.version < 0) { continue }
             disqualify(other.package)
         }
         reevaluateReverseDeps(name)
@@ -658,21 +764,22 @@ public final class ResolverSession {
         if !pkgs[Int(pkg)].selectable || !pkgs[Int(pkg)].tagOK { markError(pkg) }
         let item = package(pkg)
         assign(item.name, Provider(package: pkg, version: item.version))
-        for provide in item.provides { assign(provide.name, Provider(package: pkg, version: provide.version)) }
-        for dep in item.depends { applyConstraint(dep, from: pkg) }
+        for provide in provides(pkg) { assign(provide.name, Provider(package: pkg, version: provide.version)) }
+        for dep in depends(pkg) { applyConstraint(dep, from: pkg) }
     }
 
     // MARK: - The solve
 
     /// Runs the solver and the change-set generation; state stays in place for the caller to read
     /// until ``resetState()``.
-    func solve(world unsortedWorld: [Dep], flags: SolverFlags, nameFlags: [(Int32, SolverFlags)],
+    func solve(world unsortedWorld: [Dep], sources: [Dependency], flags: SolverFlags, nameFlags: [(Int32, SolverFlags)],
                forceBrokenWorld: Bool) -> SolveOutcome {
-        let world = unsortedWorld.enumerated().sorted { lhs, rhs in
-            let left = nameText(lhs.element.name), right = nameText(rhs.element.name)
+        let order = unsortedWorld.indices.sorted { lhs, rhs in
+            let left = nameText(unsortedWorld[lhs].name), right = nameText(unsortedWorld[rhs].name)
             if left != right { return Array(left.utf8).lexicographicallyPrecedes(Array(right.utf8)) }
-            return lhs.offset < rhs.offset
-        }.map(\.element)
+            return lhs < rhs
+        }
+        let world = order.map { unsortedWorld[$0] }
         var broken = Array(repeating: false, count: world.count)
         applyNameFlags(nameFlags)
         while true {
@@ -703,6 +810,51 @@ public final class ResolverSession {
             guard newlyBroken else { break }
             resetForRestart(nameFlags: nameFlags)
         }
-        return SolveOutcome(world: world, changes: changes, errors: errors, totalChanges: totalChanges)
+        return SolveOutcome(world: world, worldSources: order.map { sources[$0] }, changes: changes, errors: errors,
+                            totalChanges: totalChanges)
     }
 }
+
+/// A binary max-heap of queued names with a validity stamp, for the solver's two queues.
+struct NameHeap {
+    struct Entry {
+        var key: UInt64
+        var name: Int32
+        var stamp: UInt32
+    }
+
+    private var items: [Entry] = []
+
+    mutating func removeAll() { items.removeAll(keepingCapacity: true) }
+
+    mutating func push(key: UInt64, name: Int32, stamp: UInt32) {
+        items.append(Entry(key: key, name: name, stamp: stamp))
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            if items[parent].key >= items[child].key { break }
+            items.swapAt(parent, child)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Entry? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var largest = parent
+                if left < items.count && items[left].key > items[largest].key { largest = left }
+                if right < items.count && items[right].key > items[largest].key { largest = right }
+                if largest == parent { break }
+                items.swapAt(parent, largest)
+                parent = largest
+            }
+        }
+        return top
+    }
+}
+

@@ -1,3 +1,5 @@
+import APK
+
 /// Per-name solver state (apk's `name->ss`), reset after every solve.
 struct NameState {
     var seen = false
@@ -29,6 +31,9 @@ struct NameState {
     var touched = false
 
     var chosen: Provider { Provider(package: chosenPackage, version: chosenVersion) }
+
+    /// The state of a name no solve has touched.
+    static let empty = NameState()
 }
 
 /// Per-package solver state (apk's `pkg->ss`), reset after every solve.
@@ -48,8 +53,11 @@ struct PackageState {
     var conflicts: Int32 = 0
     var pinningAllowed: UInt64 = 0
     var pinningPreferred: UInt64 = 0
-    var flags: SolverFlags = []
-    var inheritableFlags: SolverFlags = []
+    var flags = SolverFlags(rawValue: 0)
+    var inheritableFlags = SolverFlags(rawValue: 0)
+
+    /// The state of a package no solve has touched.
+    static let empty = PackageState()
 }
 
 /// One recorded change, in internal ids.
@@ -64,6 +72,8 @@ struct ChangeRecord {
 /// The raw result of one solve, before it is turned into public values.
 struct SolveOutcome {
     var world: [Dep]
+    /// The world entries as given, in the same (sorted) order as `world`.
+    var worldSources: [Dependency]
     var changes: [ChangeRecord]
     var errors: Int
     var totalChanges: Int
