@@ -6,22 +6,13 @@ extension ResolverSession {
     func generateChangeset(world: [Dep]) {
         changes.removeAll(keepingCapacity: true)
         totalChanges = 0
-        // apk reuses the requirers counter to track which installed names are still needed.
-        for position in 0..<touchedNameCount {
-            let name = touchedNameList[position]
-            names[Int(name)].requirers = 0
-            names[Int(name)].installedPackage = -1
-            names[Int(name)].installedName = -1
-        }
         for pkg in index.installedOrder {
             let name = packageName(pkg)
-            touchName(name)
-            names[Int(name)].requirers = 0
-            names[Int(name)].installedPackage = pkg
-            names[Int(name)].installedName = name
+            nameState(name).pointee.changesetRequirers = 0
+            nameState(name).pointee.installedPackage = pkg
+            nameState(name).pointee.installedName = name
             for provide in provides(pkg) where provide.version >= 0 {
-                touchName(provide.name)
-                names[Int(provide.name)].installedName = name
+                nameState(provide.name).pointee.installedName = name
             }
         }
         for pkg in index.installedOrder { trackDependenciesAdded(pkg) }
@@ -32,26 +23,26 @@ extension ResolverSession {
 
     func record(old: Int32, new: Int32) {
         let oldTag = old >= 0 ? package(old).installedTag : 0
-        let newTag = new >= 0 ? index.tagFor(pinning: pkgs[Int(new)].pinningAllowed, repos: index.effectiveRepos(new)) : 0
-        let reinstall = new >= 0 && pkgs[Int(new)].flags.contains(.reinstall)
+        let newTag = new >= 0 ? index.tagFor(pinning: packageState(new).pointee.pinningAllowed, repos: index.effectiveRepos(new)) : 0
+        let reinstall = new >= 0 && packageState(new).pointee.flags.contains(.reinstall)
         changes.append(ChangeRecord(old: old, new: new, oldTag: oldTag, newTag: newTag, reinstall: reinstall))
         if new < 0 || old < 0 || new != old || reinstall || newTag != oldTag { totalChanges += 1 }
     }
 
     func trackDependenciesAdded(_ pkg: Int32) {
         for dep in depends(pkg) where !dep.isConflict {
-            let owner = names[Int(dep.name)].installedName
-            if owner >= 0 { names[Int(owner)].requirers += 1 }
+            let owner = nameState(dep.name).pointee.installedName
+            if owner >= 0 { nameState(owner).pointee.changesetRequirers += 1 }
         }
     }
 
     func trackDependenciesRemoved(_ pkg: Int32) {
         for dep in depends(pkg) where !dep.isConflict {
-            let owner = names[Int(dep.name)].installedName
+            let owner = nameState(dep.name).pointee.installedName
             if owner < 0 { continue }
-            names[Int(owner)].requirers -= 1
-            if names[Int(owner)].requirers > 0 { continue }
-            let installed = names[Int(dep.name)].installedPackage
+            nameState(owner).pointee.changesetRequirers -= 1
+            if nameState(owner).pointee.changesetRequirers > 0 { continue }
+            let installed = nameState(dep.name).pointee.installedPackage
             if installed >= 0 { generateRemoval(of: installed) }
         }
     }
@@ -59,15 +50,17 @@ extension ResolverSession {
     /// An installed package nothing needs any more and that no other provider replaces goes.
     func checkRemovalByDependencies(_ pkg: Int32) {
         let name = packageName(pkg)
-        if names[Int(name)].requirers == 0 && names[Int(name)].chosenPackage < 0 { generateRemoval(of: pkg) }
+        if nameState(name).pointee.changesetRequirers == 0 && nameState(name).pointee.chosenPackage < 0 {
+            generateRemoval(of: pkg)
+        }
     }
 
     func checkInstallByInstallIf(_ name: Int32) {
-        let state = names[Int(name)]
+        let state = nameState(name).pointee
         let pkg = state.chosenPackage
-        if pkg < 0 || !state.seen || state.changesetProcessed { return }
+        if pkg < 0 || !isSeen(name) || state.changesetProcessed { return }
         for condition in installIf(pkg) {
-            let conditionState = names[Int(condition.name)]
+            let conditionState = nameState(condition.name).pointee
             if !condition.isConflict && !conditionState.changesetProcessed { return }
             if !isProvided(condition, by: conditionState.chosen) { return }
         }
@@ -75,12 +68,12 @@ extension ResolverSession {
     }
 
     func checkRemovalByInstallIf(_ name: Int32) {
-        let state = names[Int(name)]
+        let state = nameState(name).pointee
         let pkg = state.installedPackage
         if pkg < 0 || state.chosenPackage >= 0 { return }
         if state.changesetProcessed || state.changesetRemoved { return }
         for condition in installIf(pkg) {
-            let conditionState = names[Int(condition.name)]
+            let conditionState = nameState(condition.name).pointee
             if conditionState.changesetRemoved && conditionState.chosenPackage < 0 {
                 checkRemovalByDependencies(pkg)
                 return
@@ -102,32 +95,30 @@ extension ResolverSession {
     }
 
     func preprocess(_ name: Int32) {
-        if names[Int(name)].changesetProcessed { return }
-        touchName(name)
-        names[Int(name)].changesetProcessed = true
+        if nameState(name).pointee.changesetProcessed { return }
+        nameState(name).pointee.changesetProcessed = true
         // The package that provided this name before goes if another package provides it now.
-        let installed = names[Int(name)].installedPackage
-        let chosen = names[Int(name)].chosenPackage
+        let installed = nameState(name).pointee.installedPackage
+        let chosen = nameState(name).pointee.chosenPackage
         if installed >= 0 && (chosen < 0 || packageName(chosen) != name) { generateRemoval(of: installed) }
         for provider in providers(name) {
             let other = packageName(provider.package)
-            if names[Int(other)].installedPackage == provider.package && names[Int(other)].chosenPackage < 0 {
+            if nameState(other).pointee.installedPackage == provider.package && nameState(other).pointee.chosenPackage < 0 {
                 generateRemoval(of: provider.package)
             }
         }
     }
 
     func generateChange(for wanted: Int32) {
-        if names[Int(wanted)].changesetProcessed { return }
+        if nameState(wanted).pointee.changesetProcessed { return }
         preprocess(wanted)
-        let pkg = names[Int(wanted)].chosenPackage
-        if pkg < 0 || pkgs[Int(pkg)].inChangeset { return }
-        touchPackage(pkg)
-        pkgs[Int(pkg)].inChangeset = true
+        let pkg = nameState(wanted).pointee.chosenPackage
+        if pkg < 0 || packageState(pkg).pointee.inChangeset { return }
+        packageState(pkg).pointee.inChangeset = true
         let name = packageName(pkg)
         preprocess(name)
         for provide in provides(pkg) { preprocess(provide.name) }
-        let old = names[Int(name)].installedPackage
+        let old = nameState(name).pointee.installedPackage
         checkReverseInstallIf(of: old, .removal)
         for dep in depends(pkg) { generate(dependency: dep, of: pkg) }
         record(old: old, new: pkg)
@@ -138,12 +129,10 @@ extension ResolverSession {
 
     func generateRemoval(of pkg: Int32) {
         let name = packageName(pkg)
-        let chosen = names[Int(name)].chosenPackage
-        if pkgs[Int(pkg)].inChangeset || (chosen >= 0 && packageName(chosen) == name) { return }
-        touchName(name)
-        touchPackage(pkg)
-        names[Int(name)].changesetRemoved = true
-        pkgs[Int(pkg)].inChangeset = true
+        let chosen = nameState(name).pointee.chosenPackage
+        if packageState(pkg).pointee.inChangeset || (chosen >= 0 && packageName(chosen) == name) { return }
+        nameState(name).pointee.changesetRemoved = true
+        packageState(pkg).pointee.inChangeset = true
         // Installed packages that need this one go first.
         for owner in [name] + provides(pkg).map(\.name) {
             for other in rdepends(owner) {
@@ -160,9 +149,9 @@ extension ResolverSession {
     }
 
     func generate(dependency dep: Dep, of parent: Int32) {
-        let chosen = names[Int(dep.name)].chosen
+        let chosen = nameState(dep.name).pointee.chosen
         if !isProvided(dep, by: chosen) { markError(parent) }
         generateChange(for: dep.name)
-        if chosen.package >= 0 && pkgs[Int(chosen.package)].error { markError(parent) }
+        if chosen.package >= 0 && packageState(chosen.package).pointee.error { markError(parent) }
     }
 }

@@ -9,12 +9,16 @@ struct FailureAnalysis {
     var index: PackageIndex { session.index }
 
     /// Packages the change set would install or keep (apk's `marked`).
-    let marked: Set<Int32>
+    let markedPackages: [Bool]
+
+    @inline(__always) func isMarked(_ pkg: Int32) -> Bool { markedPackages[Int(pkg)] }
 
     init(session: ResolverSession, outcome: SolveOutcome) {
         self.session = session
         self.outcome = outcome
-        marked = Set(outcome.changes.compactMap { $0.new >= 0 ? $0.new : nil })
+        var marked = Array(repeating: false, count: session.index.packageCount)
+        for change in outcome.changes where change.new >= 0 { marked[Int(change.new)] = true }
+        markedPackages = marked
     }
 
     // MARK: - The shared analysis
@@ -58,7 +62,7 @@ struct FailureAnalysis {
     func discover(name: Int32, state initial: UInt32, _ walk: inout Walk) {
         for provider in session.providers(name) {
             let pkg = provider.package
-            guard marked.contains(pkg) else { continue }
+            guard isMarked(pkg) else { continue }
             var state = initial
             let item = session.package(pkg)
             if (state == Self.present || state == Self.installIf) && item.providerPriority == 0
@@ -90,7 +94,7 @@ struct FailureAnalysis {
         for other in session.rinstallIf(name) {
             for provider in session.providers(other) {
                 let pkg = provider.package
-                guard marked.contains(pkg) else { continue }
+                guard isMarked(pkg) else { continue }
                 let conditions = session.installIf(pkg)
                 if conditions.isEmpty { continue }
                 let met = conditions.allSatisfy { condition in
@@ -163,7 +167,7 @@ struct FailureAnalysis {
         for other in session.rdepends(name) {
             for provider in session.providers(other) {
                 let pkg = provider.package
-                guard marked.contains(pkg), visited.insert(pkg).inserted else { continue }
+                guard isMarked(pkg), visited.insert(pkg).inserted else { continue }
                 if let dep = session.depends(pkg).first(where: { $0.name == name && !$0.isConflict }) {
                     let requirement = Requirement(owner: pkg, dep: dep)
                     requiredBy.append(requirement)
@@ -205,12 +209,12 @@ struct FailureAnalysis {
 
     func conflicts(_ pkg: Int32) -> [(pkg: Int32, dep: Dep?)] {
         var result: [(pkg: Int32, dep: Dep?)] = []
-        for provider in session.providers(session.packageName(pkg)) where provider.package != pkg && marked.contains(provider.package) {
+        for provider in session.providers(session.packageName(pkg)) where provider.package != pkg && isMarked(provider.package) {
             result.append((provider.package, nil))
         }
         for provide in session.provides(pkg) {
             var once = true
-            for provider in session.providers(provide.name) where marked.contains(provider.package) {
+            for provider in session.providers(provide.name) where isMarked(provider.package) {
                 if provide.version < 0 && provider.version < 0 { continue }
                 if once && provider.package == pkg && index.versionText(provider.version) == index.versionText(provide.version) {
                     once = false
@@ -229,12 +233,19 @@ struct FailureAnalysis {
         for dep in outcome.world where session.analyze(dep, pkg) == wanted {
             result.append(Requirement(owner: nil, dep: dep))
         }
+        // Reverse dependencies of a popular name run into the thousands while only a handful of
+        // packages are selected, so the walk reads the raw tables.
         var visited = Set<Int32>()
         for owner in [session.packageName(pkg)] + session.provides(pkg).map(\.name) {
-            for other in session.rdepends(owner) {
-                for provider in session.providers(other) {
-                    let candidate = provider.package
-                    guard marked.contains(candidate), visited.insert(candidate).inserted else { continue }
+            var (position, end) = session.nameSpan(session.rdependsStarts, owner)
+            while position < end {
+                let other = session.rdependsItems[position]
+                position += 1
+                var (providerPosition, providerEnd) = session.nameSpan(session.providerStarts, other)
+                while providerPosition < providerEnd {
+                    let candidate = session.providerItems[providerPosition].package
+                    providerPosition += 1
+                    guard isMarked(candidate), visited.insert(candidate).inserted else { continue }
                     for dep in session.depends(candidate) where session.analyze(dep, pkg) == wanted {
                         result.append(Requirement(owner: candidate, dep: dep))
                     }
@@ -305,8 +316,7 @@ struct FailureAnalysis {
     // MARK: - apk's text
 
     /// The block apk-tools prints, starting with `ERROR: unable to select packages:`.
-    func apkReport() -> String {
-        let result = walk()
+    func apkReport(_ result: Walk) -> String {
         var text = "ERROR: unable to select packages:\n" + result.printer.out
         if result.labels == 0 { text += "  Huh? Error reporter did not find the broken constraints.\n" }
         return text
@@ -322,8 +332,8 @@ struct FailureAnalysis {
         var head = 0
         func visit(_ requirement: Requirement) {
             if requirement.dep.isConflict { return }
-            let chosen = session.names[Int(requirement.dep.name)].chosenPackage
-            guard chosen >= 0, marked.contains(chosen), parent[chosen] == nil else { return }
+            let chosen = session.nameState(requirement.dep.name).pointee.chosenPackage
+            guard chosen >= 0, isMarked(chosen), parent[chosen] == nil else { return }
             parent[chosen] = requirement
             queue.append(chosen)
         }
@@ -376,8 +386,7 @@ struct FailureAnalysis {
         return offered.sorted { APKVersion.compare($0.0, $1.0) == .greater }.map(\.1)
     }
 
-    func problems() -> [Problem] {
-        let result = walk()
+    func problems(_ result: Walk) -> [Problem] {
         let parent = reachability()
         var problems: [Problem] = []
         for finding in result.findings {

@@ -107,6 +107,8 @@ public final class PackageIndex: Sendable {
     let provides: FlatLists<Dep>
     let installIf: FlatLists<Dep>
     let infos: [PackageInfo]
+    /// Per name, every neighbour discovery visits, in visiting order (see ``DiscoveryWalk``).
+    let discoveryStreams: FlatLists<Int32>
     let versions: [APKVersion]
     /// `tags[0]` is the default (untagged) pinning; the others are names without `@`.
     let tags: [String]
@@ -169,6 +171,7 @@ public final class PackageIndex: Sendable {
         depends = FlatLists(builder.depends)
         provides = FlatLists(builder.provides)
         installIf = FlatLists(builder.installIf)
+        discoveryStreams = FlatLists(Self.discoveryStreams(builder))
         infos = builder.infos
         versions = builder.versions
         tags = builder.tags
@@ -183,6 +186,37 @@ public final class PackageIndex: Sendable {
 
     /// Number of distinct packages (by identity) across all repositories and the installed set.
     public var packageCount: Int { cores.count }
+
+    /// Discovery's neighbour lists, precomputed: for each provider a package marker (skipped with
+    /// the dependencies after it when the package was seen already), the names whose install_if
+    /// mentions the name, then per provider the reverse install_if of its own name and the names it
+    /// provides, the numbering marker, and the providers' install_if conditions.
+    private static func discoveryStreams(_ builder: IndexBuilder) -> [[Int32]] {
+        var streams: [[Int32]] = []
+        streams.reserveCapacity(builder.names.count)
+        for name in builder.names.indices {
+            var stream: [Int32] = []
+            let nameProviders = builder.providers[name]
+            for provider in nameProviders {
+                let deps = builder.depends[Int(provider.package)]
+                stream.append(DiscoveryWalk.packageMarker)
+                stream.append(provider.package)
+                stream.append(Int32(deps.count))
+                stream.append(contentsOf: deps.map(\.name))
+            }
+            stream.append(contentsOf: builder.rinstallIf[name])
+            for provider in nameProviders {
+                stream.append(contentsOf: builder.rinstallIf[Int(builder.cores[Int(provider.package)].name)])
+                stream.append(contentsOf: builder.provides[Int(provider.package)].map(\.name))
+            }
+            stream.append(DiscoveryWalk.numberMarker)
+            for provider in nameProviders {
+                stream.append(contentsOf: builder.installIf[Int(provider.package)].map(\.name))
+            }
+            streams.append(stream)
+        }
+        return streams
+    }
 
     /// Number of distinct names (package names, provided names and names only depended on).
     var nameCount: Int { names.count }
@@ -285,7 +319,7 @@ public final class PackageIndex: Sendable {
 }
 
 /// Accumulates the index; kept apart so the public class can be immutable.
-private struct IndexBuilder {
+struct IndexBuilder {
     var names: [String] = []
     var nameIDs: [String: Int32] = [:]
     var providers: [[Provider]] = []

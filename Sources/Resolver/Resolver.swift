@@ -103,7 +103,7 @@ extension ResolverSession {
         var edges: [ResolvedEdge] = []
         func addEdges(from: Int?, _ deps: [Dep], _ sources: [Dependency]) {
             for (dep, source) in zip(deps, sources) where !dep.isConflict {
-                let chosen = names[Int(dep.name)].chosenPackage
+                let chosen = nameState(dep.name).pointee.chosenPackage
                 if chosen >= 0, let target = position[chosen] {
                     edges.append(ResolvedEdge(from: from, dependency: source, to: target))
                 }
@@ -119,12 +119,13 @@ extension ResolverSession {
 
     func failure(_ outcome: SolveOutcome) -> ResolverError {
         let analysis = FailureAnalysis(session: self, outcome: outcome)
-        let problems = analysis.problems()
+        let walk = analysis.walk()
+        let problems = analysis.problems(walk)
         var message = "unable to select packages"
         if let first = problems.first {
             message += ": \(first)"
             if problems.count > 1 { message += " (and \(problems.count - 1) more problem\(problems.count > 2 ? "s" : ""))" }
         }
-        return ResolverError(.unsatisfiable, message, problems: problems, apkReport: analysis.apkReport())
+        return ResolverError(.unsatisfiable, message, problems: problems, apkReport: analysis.apkReport(walk))
     }
 }

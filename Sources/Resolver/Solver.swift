@@ -1,8 +1,8 @@
 import APK
 
 /// A reusable solver over one ``PackageIndex``. Its scratch state is sized to the index once and
-/// reset after each solve by undoing only what the solve touched, so solving thousands of worlds
-/// one after the other costs what the solves themselves cost.
+/// stamped with a generation number, so starting a new solve costs nothing and solving thousands
+/// of worlds one after the other costs what the solves themselves cost.
 ///
 /// Not thread-safe: use one session per thread (``Resolver`` makes a fresh one per call).
 ///
@@ -18,17 +18,21 @@ public final class ResolverSession {
 
     /// Solver state per name and per package, in manually managed buffers: the solver reads and
     /// writes single fields millions of times, and array element access would copy whole structs
-    /// (and check exclusive access) in unoptimised builds.
+    /// (and check exclusive access) in unoptimised builds. A state whose generation is not the
+    /// current one is stale and reads as empty (see ``nameState(_:)``).
     let names: UnsafeMutablePointer<NameState>
     /// Names the index has plus room for names only a world mentions.
     let nameCapacity: Int
     let pkgs: UnsafeMutablePointer<PackageState>
     let packageCapacity: Int
-    /// Every name and package the current solve changed, so resetting costs what the solve cost.
-    let touchedNameList: UnsafeMutablePointer<Int32>
-    var touchedNameCount = 0
-    let touchedPackageList: UnsafeMutablePointer<Int32>
-    var touchedPackageCount = 0
+    /// What discovery records per name, kept apart from ``names`` because discovery visits most
+    /// of a real index on every solve and these fit in cache: the generation a name was seen in,
+    /// its discovery number, and whether none of its providers has install_if.
+    let seenGeneration: UnsafeMutablePointer<UInt32>
+    let orderIDs: UnsafeMutablePointer<UInt32>
+    let noInstallIf: UnsafeMutablePointer<Bool>
+    /// The current generation, in a cell so reading it needs no exclusivity check.
+    let generationCell: UnsafeMutablePointer<UInt32>
     /// The discovery walk's stack (at most one frame per name).
     let discoveryFrames: UnsafeMutablePointer<DiscoveryFrame>
     var extraNames: [String] = []
@@ -83,8 +87,14 @@ public final class ResolverSession {
         packageCapacity = max(index.cores.count, 1)
         pkgs = .allocate(capacity: packageCapacity)
         pkgs.initialize(repeating: PackageState(), count: packageCapacity)
-        touchedNameList = .allocate(capacity: nameCapacity)
-        touchedPackageList = .allocate(capacity: packageCapacity)
+        seenGeneration = .allocate(capacity: nameCapacity)
+        seenGeneration.initialize(repeating: 0, count: nameCapacity)
+        orderIDs = .allocate(capacity: nameCapacity)
+        orderIDs.initialize(repeating: 0, count: nameCapacity)
+        noInstallIf = .allocate(capacity: nameCapacity)
+        noInstallIf.initialize(repeating: false, count: nameCapacity)
+        generationCell = .allocate(capacity: 1)
+        generationCell.initialize(to: 1)
         discoveryFrames = .allocate(capacity: nameCapacity)
         nameLimit = index.names.count
         providerStarts = index.providers.starts
@@ -107,8 +117,10 @@ public final class ResolverSession {
         names.deallocate()
         pkgs.deinitialize(count: packageCapacity)
         pkgs.deallocate()
-        touchedNameList.deallocate()
-        touchedPackageList.deallocate()
+        seenGeneration.deallocate()
+        orderIDs.deallocate()
+        noInstallIf.deallocate()
+        generationCell.deallocate()
         discoveryFrames.deallocate()
     }
 
@@ -156,49 +168,47 @@ public final class ResolverSession {
         return APKVersion.compare(version(a), version(b), fuzzy: fuzzy)
     }
 
-    @inline(__always) func touchName(_ name: Int32) {
-        if !names[Int(name)].touched {
-            names[Int(name)].touched = true
-            touchedNameList[touchedNameCount] = name
-            touchedNameCount += 1
+    /// A name's state for the current solve (a stale one is reset on first access).
+    @inline(__always) func nameState(_ name: Int32) -> UnsafeMutablePointer<NameState> {
+        let state = names + Int(name)
+        if state.pointee.generation != generationCell.pointee {
+            state.pointee = NameState.empty
+            state.pointee.generation = generationCell.pointee
+        }
+        return state
+    }
+
+    /// A package's state for the current solve (a stale one is reset on first access).
+    @inline(__always) func packageState(_ pkg: Int32) -> UnsafeMutablePointer<PackageState> {
+        let state = pkgs + Int(pkg)
+        if state.pointee.generation != generationCell.pointee {
+            state.pointee = PackageState.empty
+            state.pointee.generation = generationCell.pointee
+        }
+        return state
+    }
+
+    @inline(__always) func isSeen(_ name: Int32) -> Bool { seenGeneration[Int(name)] == generationCell.pointee }
+
+    /// Starts a new generation: every name and package state becomes stale at once.
+    func advanceGeneration() {
+        if generationCell.pointee == UInt32.max {
+            // Wrapped: clear everything once so no old stamp can match again.
+            for position in 0..<nameCapacity { names[position] = NameState.empty }
+            for position in 0..<packageCapacity { pkgs[position] = PackageState.empty }
+            seenGeneration.update(repeating: 0, count: nameCapacity)
+            generationCell.pointee = 1
+        } else {
+            generationCell.pointee += 1
         }
     }
 
-    @inline(__always) func touchPackage(_ pkg: Int32) {
-        if !pkgs[Int(pkg)].touched {
-            pkgs[Int(pkg)].touched = true
-            touchedPackageList[touchedPackageCount] = pkg
-            touchedPackageCount += 1
-        }
-    }
-
-    /// Undoes everything the last solve changed.
+    /// Forgets the last solve.
     func resetState() {
-        clearTouched(keepTouchedMarks: false)
-        touchedNameCount = 0
-        touchedPackageCount = 0
+        advanceGeneration()
         extraNames.removeAll()
         extraVersions.removeAll()
         resetQueues()
-    }
-
-    func clearTouched(keepTouchedMarks: Bool) {
-        let emptyName = NameState.empty
-        let emptyPackage = PackageState.empty
-        var position = 0
-        while position < touchedNameCount {
-            let state = names + Int(touchedNameList[position])
-            state.pointee = emptyName
-            state.pointee.touched = keepTouchedMarks
-            position += 1
-        }
-        position = 0
-        while position < touchedPackageCount {
-            let state = pkgs + Int(touchedPackageList[position])
-            state.pointee = emptyPackage
-            state.pointee.touched = keepTouchedMarks
-            position += 1
-        }
     }
 
     func resetQueues() {
@@ -216,19 +226,17 @@ public final class ResolverSession {
 
     /// Clears solver state (but keeps per-name flags the caller set) before a forced restart.
     func resetForRestart(nameFlags: [(Int32, SolverFlags)]) {
-        clearTouched(keepTouchedMarks: true)
+        advanceGeneration()
         resetQueues()
         applyNameFlags(nameFlags)
     }
 
     func applyNameFlags(_ nameFlags: [(Int32, SolverFlags)]) {
         for (name, flags) in nameFlags {
-            touchName(name)
-            names[Int(name)].flagsSet = true
+            nameState(name).pointee.flagsSet = true
             for provider in providers(name) {
-                touchPackage(provider.package)
-                pkgs[Int(provider.package)].flags.formUnion(flags)
-                pkgs[Int(provider.package)].inheritableFlags.formUnion(flags)
+                packageState(provider.package).pointee.flags.formUnion(flags)
+                packageState(provider.package).pointee.inheritableFlags.formUnion(flags)
             }
         }
     }
@@ -275,13 +283,13 @@ public final class ResolverSession {
     // MARK: - Queues
 
     func queueDirty(_ name: Int32) {
-        let state = names + Int(name)
+        let state = nameState(name)
         if state.pointee.inDirty || state.pointee.locked || (state.pointee.requirers == 0 && !state.pointee.reevaluateIif) {
             return
         }
         dirtySeq &+= 1
-        names[Int(name)].inDirty = true
-        names[Int(name)].dirtySeq = dirtySeq
+        state.pointee.inDirty = true
+        state.pointee.dirtySeq = dirtySeq
         dirty.append((name, dirtySeq))
     }
 
@@ -289,9 +297,9 @@ public final class ResolverSession {
         while dirtyHead < dirty.count {
             let entry = dirty[dirtyHead]
             dirtyHead += 1
-            let state = names + Int(entry.name)
+            let state = nameState(entry.name)
             if state.pointee.inDirty && state.pointee.dirtySeq == entry.seq {
-                names[Int(entry.name)].inDirty = false
+                nameState(entry.name).pointee.inDirty = false
                 return entry.name
             }
         }
@@ -301,40 +309,40 @@ public final class ResolverSession {
     }
 
     func queueUnresolved(_ name: Int32) {
-        let want = names[Int(name)].requirers > 0 || names[Int(name)].hasIif
-        if names[Int(name)].locked { return }
-        if want && !names[Int(name)].inUnresolved {
+        let want = nameState(name).pointee.requirers > 0 || nameState(name).pointee.hasIif
+        if nameState(name).pointee.locked { return }
+        if want && !nameState(name).pointee.inUnresolved {
             unresolvedSeq &+= 1
-            names[Int(name)].inUnresolved = true
-            names[Int(name)].unresolvedSeq = unresolvedSeq
+            nameState(name).pointee.inUnresolved = true
+            nameState(name).pointee.unresolvedSeq = unresolvedSeq
             refreshQueueEntries(name)
-        } else if !want && names[Int(name)].inUnresolved {
+        } else if !want && nameState(name).pointee.inUnresolved {
             removeUnresolved(name)
         }
     }
 
     func removeUnresolved(_ name: Int32) {
         // Heap entries of a removed name go stale and are dropped when they surface.
-        names[Int(name)].inUnresolved = false
+        nameState(name).pointee.inUnresolved = false
     }
 
     @inline(__always) func canDecideNow(_ name: Int32) -> Bool {
-        let state = names + Int(name)
+        let state = nameState(name)
         return state.pointee.reverseDepsDone && state.pointee.requirers > 0 && state.pointee.hasAutoSelectable
             && !state.pointee.hasOptions
     }
 
     @inline(__always) func preference(_ name: Int32) -> UInt64 {
-        let state = names + Int(name)
+        let state = nameState(name)
         return (state.pointee.hasAutoSelectable ? 1 << 63 : 0) | (state.pointee.flagsSet ? 1 << 62 : 0)
-            | UInt64(state.pointee.orderID)
+            | UInt64(orderIDs[Int(name)])
     }
 
     /// Re-files a queued name after its state changed. Old entries stay in the heaps and are
     /// recognised as stale when they surface.
     func refreshQueueEntries(_ name: Int32) {
-        guard names[Int(name)].inUnresolved else { return }
-        let seq = names[Int(name)].unresolvedSeq
+        guard nameState(name).pointee.inUnresolved else { return }
+        let seq = nameState(name).pointee.unresolvedSeq
         waiting.push(key: preference(name), name: name, stamp: seq)
         if canDecideNow(name) { resolveNow.push(key: UInt64(seq), name: name, stamp: seq) }
     }
@@ -345,13 +353,13 @@ public final class ResolverSession {
     /// (closest to the world).
     func nextName() -> Int32? {
         while let top = resolveNow.pop() {
-            let state = names + Int(top.name)
+            let state = nameState(top.name)
             if state.pointee.inUnresolved && state.pointee.unresolvedSeq == top.stamp && canDecideNow(top.name) {
                 return top.name
             }
         }
         while let top = waiting.pop() {
-            let state = names + Int(top.name)
+            let state = nameState(top.name)
             if state.pointee.inUnresolved && state.pointee.unresolvedSeq == top.stamp && preference(top.name) == top.key {
                 return top.name
             }
@@ -367,16 +375,13 @@ public final class ResolverSession {
         var walk = DiscoveryWalk(session: self)
         walk.run(root)
         orderCounter = walk.counter
-        touchedNameCount = walk.touchedNameCount
-        touchedPackageCount = walk.touchedPackageCount
     }
 
     // MARK: - Constraints
 
     func markError(_ pkg: Int32) {
-        guard pkg >= 0, !pkgs[Int(pkg)].error else { return }
-        touchPackage(pkg)
-        pkgs[Int(pkg)].error = true
+        guard pkg >= 0, !packageState(pkg).pointee.error else { return }
+        packageState(pkg).pointee.error = true
         errors += 1
     }
 
@@ -385,9 +390,18 @@ public final class ResolverSession {
         while position < end {
             let other = rdependsItems[position]
             position += 1
-            if !names[Int(other)].seen { continue }
-            names[Int(other)].reevaluateDeps = true
-            queueDirty(other)
+            if !isSeen(other) { continue }
+            let state = nameState(other)
+            state.pointee.reevaluateDeps = true
+            // queueDirty, inlined: popular names have thousands of reverse dependencies and
+            // almost none of them are wanted.
+            if state.pointee.inDirty || state.pointee.locked || (state.pointee.requirers == 0 && !state.pointee.reevaluateIif) {
+                continue
+            }
+            dirtySeq &+= 1
+            state.pointee.inDirty = true
+            state.pointee.dirtySeq = dirtySeq
+            dirty.append((other, dirtySeq))
         }
     }
 
@@ -396,8 +410,8 @@ public final class ResolverSession {
         while position < end {
             let other = rinstallIfItems[position]
             position += 1
-            if !names[Int(other)].seen || names[Int(other)].noIif { continue }
-            names[Int(other)].reevaluateIif = true
+            if !isSeen(other) || noInstallIf[Int(other)] { continue }
+            nameState(other).pointee.reevaluateIif = true
             queueDirty(other)
         }
     }
@@ -412,7 +426,7 @@ public final class ResolverSession {
     }
 
     func disqualify(_ pkg: Int32) {
-        pkgs[Int(pkg)].selectable = false
+        packageState(pkg).pointee.selectable = false
         reevaluateReverseDeps(packageName(pkg))
         var (position, end) = packageSpan(providesStarts, pkg)
         while position < end {
@@ -423,14 +437,14 @@ public final class ResolverSession {
     }
 
     func dependencySatisfiable(_ dep: Dep) -> Bool {
-        let state = names + Int(dep.name)
+        let state = nameState(dep.name)
         if state.pointee.locked { return isProvided(dep, by: state.pointee.chosen) }
         if state.pointee.requirers == 0 && isProvided(dep, by: Provider(package: -1, version: -1)) { return true }
         var (position, end) = nameSpan(providerStarts, dep.name)
         while position < end {
             let provider = providerItems[position]
             position += 1
-            if pkgs[Int(provider.package)].selectable && isProvided(dep, by: provider) { return true }
+            if packageState(provider.package).pointee.selectable && isProvided(dep, by: provider) { return true }
         }
         return false
     }
@@ -446,27 +460,27 @@ public final class ResolverSession {
     func inherit(_ pkg: Int32, from parent: Int32) {
         let repos = index.effectiveRepos(pkg)
         if parent >= 0 {
-            let parentState = pkgs[Int(parent)]
-            pkgs[Int(pkg)].flags.formUnion(parentState.inheritableFlags)
-            pkgs[Int(pkg)].inheritableFlags.formUnion(parentState.inheritableFlags)
-            pkgs[Int(pkg)].pinningAllowed |= parentState.pinningAllowed
+            let parentState = packageState(parent).pointee
+            packageState(pkg).pointee.flags.formUnion(parentState.inheritableFlags)
+            packageState(pkg).pointee.inheritableFlags.formUnion(parentState.inheritableFlags)
+            packageState(pkg).pointee.pinningAllowed |= parentState.pinningAllowed
         } else {
-            pkgs[Int(pkg)].flags.formUnion(flagsInherit)
-            pkgs[Int(pkg)].inheritableFlags.formUnion(flagsInherit)
-            pkgs[Int(pkg)].pinningAllowed |= pinningInherit
-            pkgs[Int(pkg)].pinningPreferred = pinningInherit
-            pkgs[Int(pkg)].tagPreferred = repos & index.repos(forPinning: pinningInherit) != 0
+            packageState(pkg).pointee.flags.formUnion(flagsInherit)
+            packageState(pkg).pointee.inheritableFlags.formUnion(flagsInherit)
+            packageState(pkg).pointee.pinningAllowed |= pinningInherit
+            packageState(pkg).pointee.pinningPreferred = pinningInherit
+            packageState(pkg).pointee.tagPreferred = repos & index.repos(forPinning: pinningInherit) != 0
         }
-        if repos & index.repos(forPinning: pkgs[Int(pkg)].pinningAllowed) != 0 {
-            pkgs[Int(pkg)].tagOK = true
+        if repos & index.repos(forPinning: packageState(pkg).pointee.pinningAllowed) != 0 {
+            packageState(pkg).pointee.tagOK = true
         }
     }
 
     func applyConstraint(_ dep: Dep, from parent: Int32) {
         let name = dep.name
         if !dep.isConflict {
-            names[Int(name)].requirers += 1
-            if names[Int(name)].requirers == 1 { nameRequirersChanged(name) }
+            nameState(name).pointee.requirers += 1
+            if nameState(name).pointee.requirers == 1 { nameRequirersChanged(name) }
         }
         var (position, end) = nameSpan(providerStarts, name)
         while position < end {
@@ -474,8 +488,8 @@ public final class ResolverSession {
             position += 1
             let pkg = provider.package
             let provided = isProvided(dep, by: provider)
-            if !provided { pkgs[Int(pkg)].conflicts += 1 }
-            if pkgs[Int(pkg)].selectable && pkgs[Int(pkg)].conflicts > 0 { disqualify(pkg) }
+            if !provided { packageState(pkg).pointee.conflicts += 1 }
+            if packageState(pkg).pointee.selectable && packageState(pkg).pointee.conflicts > 0 { disqualify(pkg) }
             if provided { inherit(pkg, from: parent) }
         }
     }
@@ -484,7 +498,7 @@ public final class ResolverSession {
         if name == mustProvide { return }
         for provider in providers(name) {
             let pkg = provider.package
-            if packageName(pkg) == mustProvide || !pkgs[Int(pkg)].selectable || (skipVirtuals && provider.version < 0) {
+            if packageName(pkg) == mustProvide || !packageState(pkg).pointee.selectable || (skipVirtuals && provider.version < 0) {
                 continue
             }
             if provides(pkg).contains(where: { $0.name == mustProvide || (skipVirtuals && $0.version < 0) }) {
@@ -513,14 +527,14 @@ public final class ResolverSession {
         if provider.version >= 0 { return true }
         let item = package(provider.package)
         if item.providerPriority != 0 { return true }
-        return names[Int(item.name)].requirers != 0
+        return nameState(item.name).pointee.requirers != 0
     }
 
     func reconsider(_ name: Int32) {
-        let reevaluateDeps = names[Int(name)].reevaluateDeps
-        let reevaluateIif = names[Int(name)].reevaluateIif
-        names[Int(name)].reevaluateDeps = false
-        names[Int(name)].reevaluateIif = false
+        let reevaluateDeps = nameState(name).pointee.reevaluateDeps
+        let reevaluateIif = nameState(name).pointee.reevaluateIif
+        nameState(name).pointee.reevaluateDeps = false
+        nameState(name).pointee.reevaluateIif = false
 
         var firstCandidate: Int32 = -1
         var options: Int32 = 0
@@ -528,28 +542,28 @@ public final class ResolverSession {
         var hasIif = false
         var noIif = true
         var hasAutoSelectable = false
-        let requirers = names[Int(name)].requirers
+        let requirers = nameState(name).pointee.requirers
         let nameProviders = providers(name)
 
         for provider in nameProviders {
             let pkg = provider.package
             let item = package(pkg)
             let itemDepends = depends(pkg)
-            pkgs[Int(pkg)].dependenciesMerged = false
+            packageState(pkg).pointee.dependenciesMerged = false
             if reevaluateDeps {
-                if !pkgs[Int(pkg)].selectable { continue }
+                if !packageState(pkg).pointee.selectable { continue }
                 for dep in itemDepends where !dependencySatisfiable(dep) {
                     disqualify(pkg)
                     break
                 }
             }
-            if !pkgs[Int(pkg)].selectable { continue }
+            if !packageState(pkg).pointee.selectable { continue }
 
-            if reevaluateIif && !pkgs[Int(pkg)].iifTriggered && !pkgs[Int(pkg)].iifFailed {
+            if reevaluateIif && !packageState(pkg).pointee.iifTriggered && !packageState(pkg).pointee.iifFailed {
                 var triggered = true
                 var failed = false
                 for condition in installIf(pkg) {
-                    let conditionState = names[Int(condition.name)]
+                    let conditionState = nameState(condition.name).pointee
                     if !conditionState.locked {
                         triggered = false
                         break
@@ -560,43 +574,43 @@ public final class ResolverSession {
                         break
                     }
                 }
-                pkgs[Int(pkg)].iifTriggered = triggered
-                pkgs[Int(pkg)].iifFailed = failed
+                packageState(pkg).pointee.iifTriggered = triggered
+                packageState(pkg).pointee.iifFailed = failed
             }
-            if reevaluateIif && pkgs[Int(pkg)].iifTriggered {
+            if reevaluateIif && packageState(pkg).pointee.iifTriggered {
                 for condition in installIf(pkg) {
                     // A condition met by "nothing installed" (a conflict) passes no parent on,
                     // which apk treats as a world entry with no pinning.
-                    inherit(pkg, from: names[Int(condition.name)].chosenPackage)
+                    inherit(pkg, from: nameState(condition.name).pointee.chosenPackage)
                 }
             }
-            hasIif = hasIif || pkgs[Int(pkg)].iifTriggered
-            noIif = noIif && pkgs[Int(pkg)].iifFailed
-            hasAutoSelectable = hasAutoSelectable || pkgs[Int(pkg)].iifTriggered
+            hasIif = hasIif || packageState(pkg).pointee.iifTriggered
+            noIif = noIif && packageState(pkg).pointee.iifFailed
+            hasAutoSelectable = hasAutoSelectable || packageState(pkg).pointee.iifTriggered
 
             if requirers == 0 { continue }
 
-            pkgs[Int(pkg)].dependenciesMerged = true
+            packageState(pkg).pointee.dependenciesMerged = true
             if firstCandidate < 0 { firstCandidate = pkg }
             for dep in itemDepends where !dep.isConflict {
-                _ = Self.mergeIndex(&names[Int(dep.name)].mergeDepends, options)
+                _ = Self.mergeIndex(&nameState(dep.name).pointee.mergeDepends, options)
             }
-            if Self.mergeIndex(&names[Int(item.name)].mergeProvides, options), provider.version < 0 {
-                names[Int(item.name)].hasVirtualProvides = true
+            if Self.mergeIndex(&nameState(item.name).pointee.mergeProvides, options), provider.version < 0 {
+                nameState(item.name).pointee.hasVirtualProvides = true
             }
             for provide in provides(pkg) {
-                if Self.mergeIndex(&names[Int(provide.name)].mergeProvides, options), provide.version < 0 {
-                    names[Int(provide.name)].hasVirtualProvides = true
+                if Self.mergeIndex(&nameState(provide.name).pointee.mergeProvides, options), provide.version < 0 {
+                    nameState(provide.name).pointee.hasVirtualProvides = true
                 }
             }
-            if !pkgs[Int(pkg)].tagOK { tagNotOK += 1 }
+            if !packageState(pkg).pointee.tagOK { tagNotOK += 1 }
             options += 1
             if !hasAutoSelectable && isAutoSelectable(provider) { hasAutoSelectable = true }
         }
-        names[Int(name)].hasOptions = options > 1 || tagNotOK > 0
-        names[Int(name)].hasIif = hasIif
-        names[Int(name)].noIif = noIif
-        names[Int(name)].hasAutoSelectable = hasAutoSelectable
+        nameState(name).pointee.hasOptions = options > 1 || tagNotOK > 0
+        nameState(name).pointee.hasIif = hasIif
+        noInstallIf[Int(name)] = noIif
+        nameState(name).pointee.hasAutoSelectable = hasAutoSelectable
         queueUnresolved(name)
 
         if firstCandidate >= 0 {
@@ -604,33 +618,33 @@ public final class ResolverSession {
             let candidateDepends = depends(firstCandidate)
             let candidateProvides = provides(firstCandidate)
             for provider in nameProviders {
-                pkgs[Int(provider.package)].dependenciesUsed = pkgs[Int(provider.package)].dependenciesMerged
+                packageState(provider.package).pointee.dependenciesUsed = packageState(provider.package).pointee.dependenciesMerged
             }
             if options == 1 {
-                for dep in candidateDepends where Self.mergeIndexComplete(&names[Int(dep.name)].mergeDepends, options) {
+                for dep in candidateDepends where Self.mergeIndexComplete(&nameState(dep.name).pointee.mergeDepends, options) {
                     applyConstraint(dep, from: firstCandidate)
                 }
             } else {
                 for dep in candidateDepends {
                     let other = dep.name
-                    if Self.mergeIndexComplete(&names[Int(other)].mergeDepends, options) && names[Int(other)].requirers == 0 {
+                    if Self.mergeIndexComplete(&nameState(other).pointee.mergeDepends, options) && nameState(other).pointee.requirers == 0 {
                         // Every candidate needs this name: it is wanted whichever one wins.
-                        names[Int(other)].requirers += 1
+                        nameState(other).pointee.requirers += 1
                         nameRequirersChanged(other)
                         for provider in providers(other) { inherit(provider.package, from: firstCandidate) }
                     }
                 }
             }
-            if Self.mergeIndexComplete(&names[Int(candidateName)].mergeProvides, options) {
+            if Self.mergeIndexComplete(&nameState(candidateName).pointee.mergeProvides, options) {
                 excludeNonProviders(candidateName, mustProvide: name,
-                                    skipVirtuals: names[Int(candidateName)].hasVirtualProvides)
+                                    skipVirtuals: nameState(candidateName).pointee.hasVirtualProvides)
             }
-            for provide in candidateProvides where Self.mergeIndexComplete(&names[Int(provide.name)].mergeProvides, options) {
+            for provide in candidateProvides where Self.mergeIndexComplete(&nameState(provide.name).pointee.mergeProvides, options) {
                 excludeNonProviders(provide.name, mustProvide: name,
-                                    skipVirtuals: names[Int(provide.name)].hasVirtualProvides)
+                                    skipVirtuals: nameState(provide.name).pointee.hasVirtualProvides)
             }
-            names[Int(candidateName)].hasVirtualProvides = false
-            for provide in candidateProvides { names[Int(provide.name)].hasVirtualProvides = false }
+            nameState(candidateName).pointee.hasVirtualProvides = false
+            for provide in candidateProvides { nameState(provide.name).pointee.hasVirtualProvides = false }
         }
 
         var done = true
@@ -638,12 +652,12 @@ public final class ResolverSession {
         while position < end {
             let other = rdependsItems[position]
             position += 1
-            if names[Int(other)].seen && !names[Int(other)].locked {
+            if isSeen(other) && !nameState(other).pointee.locked {
                 done = false
                 break
             }
         }
-        names[Int(name)].reverseDepsDone = done
+        nameState(name).pointee.reverseDepsDone = done
         refreshQueueEntries(name)
     }
 
@@ -652,7 +666,7 @@ public final class ResolverSession {
     /// apk's `compare_providers`: positive when `a` is the better provider.
     func compareProviders(_ a: Provider, _ b: Provider) -> Int {
         if a.package < 0 || b.package < 0 { return (a.package >= 0 ? 1 : 0) - (b.package >= 0 ? 1 : 0) }
-        let stateA = pkgs[Int(a.package)], stateB = pkgs[Int(b.package)]
+        let stateA = packageState(a.package).pointee, stateB = packageState(b.package).pointee
         let itemA = package(a.package), itemB = package(b.package)
         let flags = stateA.flags.union(stateB.flags)
         func prefer(_ x: Bool, _ y: Bool) -> Int { (x ? 1 : 0) - (y ? 1 : 0) }
@@ -714,18 +728,18 @@ public final class ResolverSession {
     static func firstBit(_ value: UInt64) -> Int { value == 0 ? 0 : value.trailingZeroBitCount + 1 }
 
     func assign(_ name: Int32, _ provider: Provider) {
-        if names[Int(name)].locked {
+        if nameState(name).pointee.locked {
             // Two packages may provide the same name only if both do so without a version.
-            if provider.version < 0 && names[Int(name)].chosenVersion < 0 { return }
+            if provider.version < 0 && nameState(name).pointee.chosenVersion < 0 { return }
             markError(provider.package)
-            markError(names[Int(name)].chosenPackage)
+            markError(nameState(name).pointee.chosenPackage)
             return
         }
-        names[Int(name)].locked = true
-        names[Int(name)].chosenPackage = provider.package
-        names[Int(name)].chosenVersion = provider.version
+        nameState(name).pointee.locked = true
+        nameState(name).pointee.chosenPackage = provider.package
+        nameState(name).pointee.chosenVersion = provider.version
         removeUnresolved(name)
-        names[Int(name)].inDirty = false
+        nameState(name).pointee.inDirty = false
 
         var (position, end) = nameSpan(providerStarts, name)
         while position < end {
@@ -744,10 +758,10 @@ public final class ResolverSession {
 
     func select(_ name: Int32) {
         var chosen = Provider(package: -1, version: -1)
-        let state = names[Int(name)]
+        let state = nameState(name).pointee
         if state.requirers > 0 || state.hasIif {
             for provider in providers(name) {
-                let pkgState = pkgs[Int(provider.package)]
+                let pkgState = packageState(provider.package).pointee
                 if state.requirers == 0 && (!pkgState.iifTriggered || !pkgState.tagOK || !pkgState.selectable) {
                     continue
                 }
@@ -761,7 +775,7 @@ public final class ResolverSession {
             return
         }
         let pkg = chosen.package
-        if !pkgs[Int(pkg)].selectable || !pkgs[Int(pkg)].tagOK { markError(pkg) }
+        if !packageState(pkg).pointee.selectable || !packageState(pkg).pointee.tagOK { markError(pkg) }
         let item = package(pkg)
         assign(item.name, Provider(package: pkg, version: item.version))
         for provide in provides(pkg) { assign(provide.name, Provider(package: pkg, version: provide.version)) }
@@ -801,8 +815,8 @@ public final class ResolverSession {
             guard errors > 0 && forceBrokenWorld else { break }
             var newlyBroken = false
             for (position, dep) in world.enumerated() where !broken[position] {
-                let chosen = names[Int(dep.name)].chosenPackage
-                if chosen < 0 || pkgs[Int(chosen)].error {
+                let chosen = nameState(dep.name).pointee.chosenPackage
+                if chosen < 0 || packageState(chosen).pointee.error {
                     broken[position] = true
                     newlyBroken = true
                 }

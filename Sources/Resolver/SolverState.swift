@@ -2,7 +2,8 @@ import APK
 
 /// Per-name solver state (apk's `name->ss`), reset after every solve.
 struct NameState {
-    var seen = false
+    /// The solve this state belongs to; any other value means "empty".
+    var generation: UInt32 = 0
     var locked = false
     var chosenPackage: Int32 = -1
     var chosenVersion: Int32 = -1
@@ -11,14 +12,12 @@ struct NameState {
     var reevaluateIif = false
     var hasOptions = false
     var hasIif = false
-    var noIif = false
     var hasAutoSelectable = false
     var reverseDepsDone = false
     var hasVirtualProvides = false
     var flagsSet = false
     var inDirty = false
     var inUnresolved = false
-    var orderID: UInt32 = 0
     var dirtySeq: UInt32 = 0
     var unresolvedSeq: UInt32 = 0
     var mergeDepends: Int32 = 0
@@ -26,9 +25,10 @@ struct NameState {
     // Change-set generation.
     var installedPackage: Int32 = -1
     var installedName: Int32 = -1
+    /// How many installed packages still need this (installed) name.
+    var changesetRequirers: Int32 = 0
     var changesetProcessed = false
     var changesetRemoved = false
-    var touched = false
 
     var chosen: Provider { Provider(package: chosenPackage, version: chosenVersion) }
 
@@ -38,6 +38,8 @@ struct NameState {
 
 /// Per-package solver state (apk's `pkg->ss`), reset after every solve.
 struct PackageState {
+    /// The solve this state belongs to; any other value means "empty".
+    var generation: UInt32 = 0
     var seen = false
     var selectable = false
     var available = false
@@ -49,7 +51,6 @@ struct PackageState {
     var inChangeset = false
     var dependenciesMerged = false
     var dependenciesUsed = false
-    var touched = false
     var conflicts: Int32 = 0
     var pinningAllowed: UInt64 = 0
     var pinningPreferred: UInt64 = 0
