@@ -14,6 +14,11 @@ public struct SolverFlags: OptionSet, Sendable, Hashable {
     public static let reinstall = SolverFlags(rawValue: 1 << 2)
     /// Prefer the newest allowed version over everything but pinning (`--latest`).
     public static let latest = SolverFlags(rawValue: 1 << 3)
+    /// Keep the installed version even when upgrading (`apk upgrade --ignore NAME`).
+    public static let installed = SolverFlags(rawValue: 1 << 4)
+    /// The name is being deleted (`apk del NAME`): any other provider is preferred, and the
+    /// installed version loses its preference.
+    public static let remove = SolverFlags(rawValue: 1 << 5)
 }
 
 /// What to solve: the world and the options apk would have been given.
@@ -25,16 +30,24 @@ public struct ResolveRequest: Sendable {
     /// Flags set on every provider of a name before solving (`apk add -u NAME` sets `.upgrade` on
     /// NAME); such names are also decided before names without flags.
     public var nameFlags: [String: SolverFlags]
+    /// The part of ``nameFlags`` the providers pass on to their dependencies; `nil` passes all of
+    /// it (as `apk add` does; `apk fix` passes nothing unless `--depends`).
+    public var inheritableNameFlags: [String: SolverFlags]?
     /// apk's `--force-broken-world`: world entries that cannot be satisfied are dropped and the
     /// rest is solved again.
     public var forceBrokenWorld: Bool
+    /// apk's self-upgrade pass (apk-tools upgrading itself before anything else): installed
+    /// packages are kept unless their name carries ``SolverFlags/upgrade``.
+    public var selfUpgrade: Bool
 
     public init(world: [Dependency], flags: SolverFlags = [], nameFlags: [String: SolverFlags] = [:],
                 forceBrokenWorld: Bool = false) {
         self.world = world
         self.flags = flags
         self.nameFlags = nameFlags
+        inheritableNameFlags = nil
         self.forceBrokenWorld = forceBrokenWorld
+        selfUpgrade = false
     }
 }
 

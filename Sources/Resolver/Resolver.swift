@@ -35,16 +35,17 @@ extension ResolverSession {
         for dependency in request.world {
             world.append(try index.internWorld(dependency, extraNames: &extraNames, extraVersions: &extraVersions))
         }
-        var nameFlags: [(Int32, SolverFlags)] = []
+        var nameFlags: [NameFlagSetting] = []
         for (name, flags) in request.nameFlags.sorted(by: { $0.key < $1.key }) {
-            nameFlags.append((internExtraName(name), flags))
+            let inheritable = request.inheritableNameFlags.map { $0[name] ?? [] } ?? flags
+            nameFlags.append(NameFlagSetting(name: internExtraName(name), flags: flags, inheritable: inheritable))
         }
         if index.names.count + extraNames.count > nameCapacity {
             return try ResolverSession(index: index, spareNames: extraNames.count).resolve(request)
         }
 
         let outcome = solve(world: world, sources: request.world, flags: request.flags, nameFlags: nameFlags,
-                            forceBrokenWorld: request.forceBrokenWorld)
+                            forceBrokenWorld: request.forceBrokenWorld, selfUpgrade: request.selfUpgrade)
         if outcome.errors > 0 { throw failure(outcome) }
         return resolution(outcome)
     }

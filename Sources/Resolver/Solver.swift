@@ -66,6 +66,7 @@ public final class ResolverSession {
     var errors = 0
     var flagsInherit: SolverFlags = []
     var pinningInherit: UInt64 = 0
+    var performingSelfUpgrade = false
     var changes: [ChangeRecord] = []
     var totalChanges = 0
 
@@ -220,23 +221,24 @@ public final class ResolverSession {
         errors = 0
         flagsInherit = []
         pinningInherit = 0
+        performingSelfUpgrade = false
         changes.removeAll(keepingCapacity: true)
         totalChanges = 0
     }
 
     /// Clears solver state (but keeps per-name flags the caller set) before a forced restart.
-    func resetForRestart(nameFlags: [(Int32, SolverFlags)]) {
+    func resetForRestart(nameFlags: [NameFlagSetting]) {
         advanceGeneration()
         resetQueues()
         applyNameFlags(nameFlags)
     }
 
-    func applyNameFlags(_ nameFlags: [(Int32, SolverFlags)]) {
-        for (name, flags) in nameFlags {
-            nameState(name).pointee.flagsSet = true
-            for provider in providers(name) {
-                packageState(provider.package).pointee.flags.formUnion(flags)
-                packageState(provider.package).pointee.inheritableFlags.formUnion(flags)
+    func applyNameFlags(_ nameFlags: [NameFlagSetting]) {
+        for setting in nameFlags {
+            nameState(setting.name).pointee.flagsSet = true
+            for provider in providers(setting.name) {
+                packageState(provider.package).pointee.flags.formUnion(setting.flags)
+                packageState(provider.package).pointee.inheritableFlags.formUnion(setting.inheritable)
             }
         }
     }
@@ -671,6 +673,9 @@ public final class ResolverSession {
         let flags = stateA.flags.union(stateB.flags)
         func prefer(_ x: Bool, _ y: Bool) -> Int { (x ? 1 : 0) - (y ? 1 : 0) }
 
+        // Packages being deleted lose to any alternative.
+        let removal = prefer(!stateA.flags.contains(.remove), !stateB.flags.contains(.remove))
+        if removal != 0 { return removal }
         if flags.contains(.latest) && stateA.pinningAllowed == Self.defaultPinning
             && stateB.pinningAllowed == Self.defaultPinning
         {
@@ -690,6 +695,10 @@ public final class ResolverSession {
             if r != 0 { return r }
             r = Int(stateB.conflicts) - Int(stateA.conflicts)
             if r != 0 { return r }
+            if (performingSelfUpgrade && !flags.contains(.upgrade)) || flags.contains(.installed) {
+                r = prefer(itemA.isInstalled, itemB.isInstalled)
+                if r != 0 { return r }
+            }
             r = prefer(stateA.tagOK, stateB.tagOK)
             if r != 0 { return r }
             if flags.contains(.available) {
@@ -698,7 +707,7 @@ public final class ResolverSession {
             }
             r = prefer(stateA.tagPreferred, stateB.tagPreferred)
             if r != 0 { return r }
-            if !flags.contains(.upgrade) {
+            if !flags.contains(.upgrade) && !flags.contains(.remove) {
                 r = prefer(itemA.isInstalled, itemB.isInstalled)
                 if r != 0 { return r }
             }
@@ -715,7 +724,7 @@ public final class ResolverSession {
             default: break
             }
         }
-        var r = prefer(itemA.isInstalled, itemB.isInstalled)
+        var r = flags.contains(.remove) ? 0 : prefer(itemA.isInstalled, itemB.isInstalled)
         if r != 0 { return r }
         r = Int(itemA.providerPriority) - Int(itemB.providerPriority)
         if r != 0 { return r }
@@ -786,8 +795,8 @@ public final class ResolverSession {
 
     /// Runs the solver and the change-set generation; state stays in place for the caller to read
     /// until ``resetState()``.
-    func solve(world unsortedWorld: [Dep], sources: [Dependency], flags: SolverFlags, nameFlags: [(Int32, SolverFlags)],
-               forceBrokenWorld: Bool) -> SolveOutcome {
+    func solve(world unsortedWorld: [Dep], sources: [Dependency], flags: SolverFlags, nameFlags: [NameFlagSetting],
+               forceBrokenWorld: Bool, selfUpgrade: Bool) -> SolveOutcome {
         let order = unsortedWorld.indices.sorted { lhs, rhs in
             let left = nameText(unsortedWorld[lhs].name), right = nameText(unsortedWorld[rhs].name)
             if left != right { return Array(left.utf8).lexicographicallyPrecedes(Array(right.utf8)) }
@@ -798,6 +807,7 @@ public final class ResolverSession {
         applyNameFlags(nameFlags)
         while true {
             flagsInherit = flags
+            performingSelfUpgrade = selfUpgrade
             for (position, dep) in world.enumerated() where !broken[position] { discover(dep.name) }
             for (position, dep) in world.enumerated() where !broken[position] {
                 pinningInherit = UInt64(1) << UInt64(dep.tag)

@@ -79,3 +79,10 @@ struct SolveOutcome {
     var errors: Int
     var totalChanges: Int
 }
+
+/// Flags set on a name's providers before a solve (apk's `apk_solver_set_name_flags`).
+struct NameFlagSetting {
+    var name: Int32
+    var flags: SolverFlags
+    var inheritable: SolverFlags
+}

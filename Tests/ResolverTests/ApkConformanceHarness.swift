@@ -78,9 +78,10 @@ struct ApkTestCase: Sendable, CustomStringConvertible {
     }
 }
 
-/// Runs an `add` test case the way apk-tools' test binary does, with the Resolver in place of
-/// apk's solver, and prints what apk would print.
-struct ApkAddRunner {
+/// Runs a test case the way apk-tools' test binary does — `add`, `del`, `upgrade` or `fix` on the
+/// given repositories, installed db and world — with the Resolver in place of apk's solver, and
+/// prints what apk would print.
+struct ApkRunner {
     struct Invocation {
         var repositories: [(tag: String?, file: String, isCache: Bool)] = []
         var installedFile: String?
@@ -89,6 +90,16 @@ struct ApkAddRunner {
         var force = false
         var applet = ""
         var addFlags: SolverFlags = []
+        /// `apk upgrade`'s flags (`-a`, `--latest`).
+        var upgradeFlags: SolverFlags = []
+        /// `apk upgrade --ignore`: the arguments are held back rather than upgraded.
+        var ignore = false
+        /// `apk --upgrade fix`, `apk --depends fix`.
+        var fixUpgrade = false
+        var fixDepends = false
+        /// `apk upgrade --self-upgrade-only`, `apk --prune upgrade`.
+        var selfUpgradeOnly = false
+        var prune = false
         var virtualName: String?
         var arguments: [String] = []
     }
@@ -125,16 +136,25 @@ struct ApkAddRunner {
             case "--no-network": invocation.noNetwork = true
             case "--force", "-f": invocation.force = true
             case "-u", "--upgrade":
-                // Before the applet these are global options of the other applets.
                 if invocation.applet == "add" { invocation.addFlags.insert(.upgrade) }
+                if invocation.applet.isEmpty || invocation.applet == "fix" { invocation.fixUpgrade = true }
+            case "-d", "--depends": invocation.fixDepends = true
+            case "--ignore": invocation.ignore = true
+            case "--self-upgrade-only": invocation.selfUpgradeOnly = true
+            case "--prune": invocation.prune = true
             case "-l", "--latest":
                 if invocation.applet == "add" { invocation.addFlags.insert(.latest) }
+                if invocation.applet.isEmpty || invocation.applet == "upgrade" { invocation.upgradeFlags.insert(.latest) }
+            case "-a", "--available":
+                if invocation.applet == "upgrade" { invocation.upgradeFlags.insert(.available) }
             case "-t", "--virtual": invocation.virtualName = try value()
             default:
                 if invocation.applet.isEmpty && ["add", "del", "upgrade", "fix"].contains(argument) {
                     invocation.applet = argument
                 } else if argument.hasPrefix("-") {
-                    if invocation.applet == "add" { throw UsageError(description: "unsupported add option \(argument)") }
+                    if ["add", "del", "upgrade"].contains(invocation.applet) {
+                        throw UsageError(description: "unsupported \(invocation.applet) option \(argument)")
+                    }
                 } else {
                     invocation.arguments.append(argument)
                 }
@@ -177,7 +197,7 @@ struct ApkAddRunner {
         var failure: ResolverError? = nil
     }
 
-    /// Runs an `add` invocation; returns the lines apk would print.
+    /// Runs an invocation; returns the lines apk would print.
     static func run(_ invocation: Invocation) throws -> [String] {
         try execute(invocation).lines
     }
@@ -185,6 +205,50 @@ struct ApkAddRunner {
     static func execute(_ invocation: Invocation) throws -> Outcome {
         var world = try Dependency.parseList(invocation.world)
         var nameFlags: [String: SolverFlags] = [:]
+        var globalFlags: SolverFlags = []
+        switch invocation.applet {
+        case "del":
+            // apk del: the names leave the world, their packages are marked for removal, and the
+            // rest is solved again.
+            world.removeAll { invocation.arguments.contains($0.name) }
+            for name in invocation.arguments { nameFlags[name] = .remove }
+            return try solve(invocation, world: world, flags: [], nameFlags: nameFlags, local: [], lines: [],
+                             inheritable: false)
+        case "fix":
+            // apk fix: the names are reinstalled (upgraded with --upgrade), their dependencies too
+            // with --depends.
+            var flags: SolverFlags = .reinstall
+            if invocation.fixUpgrade { flags.insert(.upgrade) }
+            for name in invocation.arguments { nameFlags[name] = flags }
+            return try solve(invocation, world: world, flags: [], nameFlags: nameFlags, local: [], lines: [],
+                             inheritable: invocation.fixDepends)
+        case "upgrade" where invocation.selfUpgradeOnly:
+            return try selfUpgrade(invocation, world: world)
+        case "upgrade":
+            if invocation.prune {
+                // World entries whose installed package is in no repository are dropped.
+                let available = Set(try repositoryPackages(invocation).compactMap(\.checksum))
+                let installed = try installedPackages(invocation)
+                world.removeAll { entry in
+                    guard let package = installed.first(where: { $0.info.name == entry.name }) else { return false }
+                    return !available.contains(package.info.checksum ?? "")
+                }
+            }
+            // apk upgrade: installed versions lose their preference — for every world entry, or
+            // only for the names given; --ignore holds the given names at their installed versions.
+            if invocation.ignore {
+                globalFlags = invocation.upgradeFlags.union(.upgrade)
+                for name in invocation.arguments { nameFlags[name] = .installed }
+            } else if invocation.arguments.isEmpty {
+                globalFlags = invocation.upgradeFlags.union(.upgrade)
+            } else {
+                globalFlags = invocation.upgradeFlags
+                for name in invocation.arguments { nameFlags[name] = invocation.upgradeFlags.union(.upgrade) }
+            }
+            return try solve(invocation, world: world, flags: globalFlags, nameFlags: nameFlags, local: [], lines: [])
+        default:
+            break
+        }
         var lines: [String] = []
         var virtual: PackageInfo?
         var virtualDependency: Dependency?
@@ -225,6 +289,40 @@ struct ApkAddRunner {
             nameFlags[virtualDependency.name, default: []].formUnion(invocation.addFlags)
         }
 
+        return try solve(invocation, world: world, flags: globalFlags, nameFlags: nameFlags,
+                         local: virtual.map { [$0] } ?? [], lines: lines)
+    }
+
+    static func repositoryPackages(_ invocation: Invocation) throws -> [PackageInfo] {
+        try invocation.repositories.filter { !$0.isCache }.flatMap {
+            try IndexText.parse(Array(read($0.file).utf8), source: $0.file)
+        }
+    }
+
+    static func installedPackages(_ invocation: Invocation) throws -> [InstalledPackage] {
+        try invocation.installedFile.map { try installed(from: read($0)) } ?? []
+    }
+
+    /// apk's self-upgrade: when a newer apk-tools is available, upgrade it (and what it needs)
+    /// first, keeping everything else as installed.
+    static func selfUpgrade(_ invocation: Invocation, world: [Dependency]) throws -> Outcome {
+        guard let current = try installedPackages(invocation).first(where: { $0.info.name == "apk-tools" }),
+              try repositoryPackages(invocation).contains(where: {
+                  $0.name == "apk-tools" && APKVersion.compare(APKVersion($0.version), current.info.apkVersion) == .greater
+              })
+        else { return Outcome(lines: []) }
+        var outcome = try solve(invocation, world: world, flags: [], nameFlags: ["apk-tools": .upgrade], local: [],
+                                lines: [], inheritable: false, selfUpgrade: true)
+        guard outcome.failure == nil, outcome.lines.count > 1 else { return Outcome(lines: []) }
+        // The pass prints its changes under a heading and no summary line.
+        outcome.lines.removeLast()
+        return Outcome(lines: ["Upgrading critical system libraries and apk-tools:"] + outcome.lines)
+    }
+
+    static func solve(_ invocation: Invocation, world: [Dependency], flags: SolverFlags, nameFlags: [String: SolverFlags],
+                      local extraLocal: [PackageInfo], lines printed: [String], inheritable: Bool = true,
+                      selfUpgrade: Bool = false) throws -> Outcome {
+        var lines = printed
         var repositories: [Repository] = []
         var local: [PackageInfo] = []
         for repository in invocation.repositories {
@@ -236,10 +334,12 @@ struct ApkAddRunner {
                                                unavailableReason: invocation.noNetwork ? "--no-network" : nil))
             }
         }
-        if let virtual { local.append(virtual) }
-        let installedPackages = try invocation.installedFile.map { try Self.installed(from: read($0)) } ?? []
+        local += extraLocal
+        let installedPackages = try Self.installedPackages(invocation)
         let index = try PackageIndex(repositories: repositories, installed: installedPackages, localPackages: local)
-        let request = ResolveRequest(world: world, nameFlags: nameFlags, forceBrokenWorld: invocation.force)
+        var request = ResolveRequest(world: world, flags: flags, nameFlags: nameFlags, forceBrokenWorld: invocation.force)
+        if !inheritable { request.inheritableNameFlags = [:] }
+        request.selfUpgrade = selfUpgrade
         do {
             let resolution = try Resolver(index: index).resolve(request)
             lines += resolution.apkTranscript().split(separator: "\n").map(String.init)
