@@ -9,6 +9,7 @@ public struct MultiArchResolution: Sendable {
     /// The `name=version` pins that were needed to make the architectures agree, sorted by name.
     public var pins: [Dependency]
 
+    /// Creates a result from its parts.
     public init(architectures: [String], resolutions: [String: Resolution], pins: [Dependency]) {
         self.architectures = architectures
         self.resolutions = resolutions
@@ -27,6 +28,7 @@ public struct MultiArchResolver: Sendable {
     /// How many pin-and-resolve rounds to try before giving up.
     public var maximumRounds: Int
 
+    /// One resolver per architecture; `maximumRounds` bounds the pin-and-resolve loop.
     public init(resolvers: [String: Resolver], maximumRounds: Int = 8) {
         self.resolvers = resolvers
         self.maximumRounds = maximumRounds
@@ -74,7 +76,8 @@ public struct MultiArchResolver: Sendable {
             previous = results
 
             var newPins = false
-            for (name, versions) in disagreements(results, architectures) where !givenUp.contains(name) {
+            for (name, versions) in disagreements(results, architectures).sorted(by: { $0.key < $1.key })
+            where !givenUp.contains(name) {
                 let archs = versions.keys.sorted()
                 if let common = newestCommonVersion(of: name, on: archs) {
                     if pins[name]?.version == common.text { continue }

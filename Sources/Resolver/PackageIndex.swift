@@ -14,6 +14,7 @@ public struct Repository: Sendable {
     /// "masked in: …".
     public var unavailableReason: String?
 
+    /// A repository of `packages`, named `name` in messages and results.
     public init(name: String, packages: [PackageInfo], tag: String? = nil, unavailableReason: String? = nil) {
         self.name = name
         self.tag = tag
@@ -25,10 +26,12 @@ public struct Repository: Sendable {
 /// A package already installed in the target root, with the repository tag it was pinned to
 /// (`s:` in `/lib/apk/db/installed`). Image builds start from an empty root and pass none.
 public struct InstalledPackage: Sendable, Hashable {
+    /// The installed record (`/lib/apk/db/installed`).
     public var info: PackageInfo
     /// The tag without `@`, or `nil` for the default pinning.
     public var tag: String?
 
+    /// An installed package, pinned to `tag` (`nil` = default).
     public init(info: PackageInfo, tag: String? = nil) {
         self.info = info
         self.tag = tag

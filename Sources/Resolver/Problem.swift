@@ -23,6 +23,7 @@ public struct Problem: Sendable, Hashable, CustomStringConvertible {
         case unusable
     }
 
+    /// What kind of failure this is.
     public var kind: Kind
     /// Dependency texts from a world entry to the failing one; the last element is where the
     /// failure is. Versioned entries read `name (>= 1.2)`.
@@ -34,6 +35,7 @@ public struct Problem: Sendable, Hashable, CustomStringConvertible {
     /// Close names when a package does not exist (edit distance over all names and provides).
     public var suggestions: [String]
 
+    /// Creates a problem from its parts.
     public init(kind: Kind, chain: [String], reason: String, names: [String], suggestions: [String] = []) {
         self.kind = kind
         self.chain = chain
@@ -42,6 +44,7 @@ public struct Problem: Sendable, Hashable, CustomStringConvertible {
         self.suggestions = suggestions
     }
 
+    /// `a → b → c (>= 2) — reason`: the chain, then what is wrong.
     public var description: String {
         chain.isEmpty ? reason : chain.joined(separator: " → ") + " — " + reason
     }

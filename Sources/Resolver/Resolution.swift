@@ -3,7 +3,9 @@ import APK
 /// apk-tools' solver flags, set for the whole world (apk's global flags) or per name
 /// (`apk add -u NAME`, `apk add --latest NAME`).
 public struct SolverFlags: OptionSet, Sendable, Hashable {
+    /// The flag bits.
     public let rawValue: UInt16
+    /// Flags from their bits.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// Installed versions are not preferred (`apk upgrade`, `apk add -u`).
@@ -40,6 +42,7 @@ public struct ResolveRequest: Sendable {
     /// packages are kept unless their name carries ``SolverFlags/upgrade``.
     public var selfUpgrade: Bool
 
+    /// A request for `world`; the defaults are an image build from an empty root.
     public init(world: [Dependency], flags: SolverFlags = [], nameFlags: [String: SolverFlags] = [:],
                 forceBrokenWorld: Bool = false) {
         self.world = world
@@ -54,6 +57,7 @@ public struct ResolveRequest: Sendable {
 /// A package as selected: its metadata (`replaces`, `origin` and everything else carried through
 /// untouched), where it comes from, and the pinning it was selected under.
 public struct ResolvedPackage: Sendable, Hashable {
+    /// The package's metadata, as its index record has it.
     public var info: PackageInfo
     /// The first repository (in the order given) that has the package; `nil` for a package known
     /// only as installed or local.
@@ -65,6 +69,7 @@ public struct ResolvedPackage: Sendable, Hashable {
     /// The package was already installed before this change set.
     public var wasInstalled: Bool
 
+    /// Creates a resolved package from its parts.
     public init(info: PackageInfo, repository: String?, repositories: [String], tag: String?, wasInstalled: Bool) {
         self.info = info
         self.repository = repository
@@ -92,12 +97,14 @@ public struct Change: Sendable, Hashable {
         case keep = "Keeping"
     }
 
+    /// What happens.
     public var action: Action
     /// The installed package being replaced or removed.
     public var old: ResolvedPackage?
     /// The package being installed or kept.
     public var new: ResolvedPackage?
 
+    /// Creates a change from its parts.
     public init(action: Action, old: ResolvedPackage?, new: ResolvedPackage?) {
         self.action = action
         self.old = old
@@ -108,10 +115,14 @@ public struct Change: Sendable, Hashable {
 /// A dependency edge of a resolution: `from` (a package index, or `nil` for the world) needs
 /// `dependency`, which `to` satisfies.
 public struct ResolvedEdge: Sendable, Hashable {
+    /// The package (index into ``Resolution/packages``) that has the dependency; `nil` for the world.
     public var from: Int?
+    /// The dependency as written.
     public var dependency: Dependency
+    /// The package (index into ``Resolution/packages``) that satisfies it.
     public var to: Int
 
+    /// Creates an edge from its parts.
     public init(from: Int?, dependency: Dependency, to: Int) {
         self.from = from
         self.dependency = dependency
@@ -134,6 +145,7 @@ public struct Resolution: Sendable {
     /// Packages installed once the change set is committed.
     public var installedCount: Int
 
+    /// Creates a resolution from its parts.
     public init(world: [Dependency], changes: [Change], packages: [ResolvedPackage], edges: [ResolvedEdge],
                 installedCount: Int) {
         self.world = world

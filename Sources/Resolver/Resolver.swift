@@ -10,8 +10,10 @@ import APK
 ///
 /// Same input, same output: nothing depends on hashing or timing.
 public struct Resolver: Sendable {
+    /// The packages this resolver chooses from.
     public let index: PackageIndex
 
+    /// A resolver over `index`.
     public init(index: PackageIndex) {
         self.index = index
     }

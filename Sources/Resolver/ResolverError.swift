@@ -15,6 +15,7 @@ public struct ResolverError: Error, Sendable, CustomStringConvertible {
         case invalidRequest
     }
 
+    /// What went wrong.
     public var kind: Kind
     /// One line, e.g. "unable to select packages: nginx → so:libssl.so.3 → libssl3 (>= 3.2) — …".
     public var message: String
@@ -23,6 +24,7 @@ public struct ResolverError: Error, Sendable, CustomStringConvertible {
     /// For ``Kind/unsatisfiable``: the explanation block apk-tools 2.14 prints for the same failure.
     public var apkReport: String?
 
+    /// Creates an error from its parts.
     public init(_ kind: Kind, _ message: String, problems: [Problem] = [], apkReport: String? = nil) {
         self.kind = kind
         self.message = message
@@ -30,6 +32,7 @@ public struct ResolverError: Error, Sendable, CustomStringConvertible {
         self.apkReport = apkReport
     }
 
+    /// The one-line message.
     public var description: String { message }
 
     /// Every problem on its own line, for a terminal.

@@ -76,6 +76,7 @@ public final class ResolverSession {
     /// sized for it.
     static let spareNames = 256
 
+    /// A session over `index`, with its scratch state allocated once.
     public convenience init(index: PackageIndex) {
         self.init(index: index, spareNames: Self.spareNames)
     }
