@@ -32,6 +32,7 @@ let package = Package(
             dependencies: ["APK", "DistillCrypto", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        .target(name: "Resolver", dependencies: ["APK"], swiftSettings: strictSettings),
 
         .executableTarget(
             name: "distill",
@@ -53,6 +54,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ApkoConfigTests", dependencies: ["ApkoConfig", "APK", "TestSupport"],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "APK", "TestSupport"],
                     swiftSettings: strictSettings),
     ]
 )
