@@ -25,6 +25,10 @@ let package = Package(
 
         .target(name: "APK", dependencies: [], swiftSettings: strictSettings),
 
+        // gzip (member-aware reader, deterministic and block-parallel writers) and tar (streaming
+        // reader, deterministic writer). Depends on zlib only; no C type in its public API.
+        .target(name: "Archive", dependencies: ["CZlib"], swiftSettings: strictSettings),
+
         .executableTarget(
             name: "distill",
             dependencies: [
@@ -38,5 +42,6 @@ let package = Package(
         // Shared by the test targets: where the fixtures are, small helpers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "APKTests", dependencies: ["APK", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
     ]
 )
