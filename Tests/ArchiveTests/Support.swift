@@ -45,6 +45,7 @@ enum Tool {
     }
 
     /// Runs a tool that must succeed; returns its stdout.
+    @discardableResult
     static func output(_ arguments: [String], input: [UInt8] = [], in directory: URL? = nil) throws -> [UInt8] {
         let result = try run(arguments, input: input, in: directory)
         guard result.status == 0 else {
