@@ -39,6 +39,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Measures gzip throughput against `gzip`; run by hand (scripts/benchmark-gzip.sh), never in tests.
+        .executableTarget(
+            name: "archive-benchmark", dependencies: ["Archive"], path: "Benchmarks/ArchiveBenchmark",
+            swiftSettings: strictSettings),
+
         // Shared by the test targets: where the fixtures are, small helpers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "APKTests", dependencies: ["APK", "TestSupport"], swiftSettings: strictSettings),

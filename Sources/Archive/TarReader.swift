@@ -71,6 +71,8 @@ public final class TarReader {
     private var remainingPadding = 0
     private var zeroBlockCount = 0
     private let block: UnsafeMutableRawBufferPointer
+    /// Where skipped content goes; allocated once rather than per skipped entry.
+    private let scratch: UnsafeMutableRawBufferPointer
 
     /// A reader over `source` (often a `GzipReader`).
     public init(source: any ByteSource, limits: Limits = Limits(), refusesUnsafeNames: Bool = true) {
@@ -78,10 +80,12 @@ public final class TarReader {
         self.limits = limits
         self.refusesUnsafeNames = refusesUnsafeNames
         self.block = .allocate(byteCount: TarHeader.blockSize, alignment: 16)
+        self.scratch = .allocate(byteCount: 32 * 1024, alignment: 16)
     }
 
     deinit {
         block.deallocate()
+        scratch.deallocate()
     }
 
     // MARK: Entries
@@ -214,8 +218,7 @@ public final class TarReader {
         let total = remainingContent + Int64(remainingPadding)
         guard total > 0 else { return }
         let name = currentEntry?.name ?? ""
-        let skipped = try source.skip(total)
-        offset += skipped
+        let skipped = try discard(total)
         remainingContent = 0
         remainingPadding = 0
         if skipped < total {
@@ -227,6 +230,20 @@ public final class TarReader {
     /// e.g. `TarWriter.append(_:content:)`. Once `next()` moves on, it reports the end.
     public func contentSource() -> any ByteSource {
         TarContentSource(reader: self, entryNumber: entryCount)
+    }
+
+    /// Reads and drops up to `count` bytes, advancing `offset`; returns how many were dropped
+    /// (fewer only at the end of the stream).
+    private func discard(_ count: Int64) throws -> Int64 {
+        var remaining = count
+        while remaining > 0 {
+            let want = Int(min(Int64(scratch.count), remaining))
+            let got = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<want]))
+            if got == 0 { break }
+            remaining -= Int64(got)
+            offset += Int64(got)
+        }
+        return count - remaining
     }
 
     // MARK: Headers
@@ -263,8 +280,7 @@ public final class TarReader {
         let count = try data.withUnsafeMutableBytes { try source.readFully(into: $0) }
         offset += Int64(count)
         let padding = Int64(TarHeader.padding(size))
-        let skipped = try source.skip(padding)
-        offset += skipped
+        let skipped = try discard(padding)
         if count < Int(size) || skipped < padding {
             throw ArchiveError(.truncated, "tar stream ends inside the \(what) at offset \(headerOffset)")
         }

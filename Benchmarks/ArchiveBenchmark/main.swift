@@ -1,0 +1,47 @@
+import Archive
+import Foundation
+
+// Measures gzip throughput of GzipWriter and ParallelGzipWriter on a file held in memory, so the
+// numbers compare with `gzip -6 -c FILE > /dev/null` on the same machine. Not a test: timings
+// depend on the machine and its load.
+//
+//   swift run -c release archive-benchmark FILE [level] [threads] [blockKiB]
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    print("usage: archive-benchmark FILE [level=6] [threads=all] [blockKiB=128]")
+    exit(2)
+}
+let input = Array(try Data(contentsOf: URL(fileURLWithPath: arguments[1])))
+let level = arguments.count > 2 ? Int(arguments[2]) ?? 6 : 6
+let threads = arguments.count > 3 ? Int(arguments[3]) ?? ParallelGzipWriter.defaultThreadCount : ParallelGzipWriter.defaultThreadCount
+let blockSize = (arguments.count > 4 ? Int(arguments[4]) ?? 128 : 128) * 1024
+let megabytes = Double(input.count) / 1_000_000
+
+/// Feeds the input in 1 MiB writes, as a tar writer would, and reports size and speed.
+func measure(_ name: String, _ makeWriter: (any ByteSink) throws -> (any ByteSink, () throws -> Void)) throws {
+    let counter = CountingSink()
+    let start = DispatchTime.now()
+    let (writer, finish) = try makeWriter(counter)
+    try input.withUnsafeBytes { all in
+        var offset = 0
+        while offset < all.count {
+            let end = min(all.count, offset + (1 << 20))
+            try writer.write(UnsafeRawBufferPointer(rebasing: all[offset..<end]))
+            offset = end
+        }
+    }
+    try finish()
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    let rate = megabytes / seconds
+    print("\(name): \(input.count) -> \(counter.count) bytes in \(String(format: "%.2f", seconds)) s, \(String(format: "%.1f", rate)) MB/s")
+}
+
+try measure("GzipWriter level \(level)") { sink in
+    let writer = try GzipWriter(sink: sink, level: level)
+    return (writer, writer.finish)
+}
+try measure("ParallelGzipWriter level \(level), \(threads) threads, \(blockSize / 1024) KiB blocks") { sink in
+    let writer = try ParallelGzipWriter(sink: sink, level: level, blockSize: blockSize, threads: threads)
+    return (writer, writer.finish)
+}
