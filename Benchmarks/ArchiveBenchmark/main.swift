@@ -18,9 +18,19 @@ let threads = arguments.count > 3 ? Int(arguments[3]) ?? ParallelGzipWriter.defa
 let blockSize = (arguments.count > 4 ? Int(arguments[4]) ?? 128 : 128) * 1024
 let megabytes = Double(input.count) / 1_000_000
 
+/// CPU seconds (user + system) this process has used so far, over all threads.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    return user + system
+}
+
 /// Feeds the input in 1 MiB writes, as a tar writer would, and reports size and speed.
 func measure(_ name: String, _ makeWriter: (any ByteSink) throws -> (any ByteSink, () throws -> Void)) throws {
     let counter = CountingSink()
+    let cpuStart = cpuSeconds()
     let start = DispatchTime.now()
     let (writer, finish) = try makeWriter(counter)
     try input.withUnsafeBytes { all in
@@ -33,8 +43,9 @@ func measure(_ name: String, _ makeWriter: (any ByteSink) throws -> (any ByteSin
     }
     try finish()
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    let cpu = cpuSeconds() - cpuStart
     let rate = megabytes / seconds
-    print("\(name): \(input.count) -> \(counter.count) bytes in \(String(format: "%.2f", seconds)) s, \(String(format: "%.1f", rate)) MB/s")
+    print("\(name): \(input.count) -> \(counter.count) bytes in \(String(format: "%.2f", seconds)) s wall, \(String(format: "%.2f", cpu)) s CPU, \(String(format: "%.1f", rate)) MB/s")
 }
 
 try measure("GzipWriter level \(level)") { sink in

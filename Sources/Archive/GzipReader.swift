@@ -75,7 +75,8 @@ extension GzipMemberObserver {
 /// caller's buffer.
 ///
 /// When a consumer stops early (a tar reader that saw its end-of-archive blocks), call
-/// `drainToEnd()` so the rest is still verified and hashed by the observer.
+/// `drainToEnd()` so the rest is still verified and hashed by the observer. After any error the
+/// reader's position is undefined: discard it.
 public final class GzipReader: ByteSource {
     /// Where the compressed bytes come from.
     public let source: any ByteSource

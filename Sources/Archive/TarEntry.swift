@@ -1,4 +1,5 @@
-/// One tar entry's metadata: what `TarReader` returns and what `TarWriter` writes.
+/// One tar entry's metadata: what `TarReader` returns and what `TarWriter` writes. Equality
+/// compares every field, the reader-set offsets included.
 ///
 /// Names are relative paths exactly as stored (a directory may end in `/` if the archive wrote it
 /// that way); the reader resolves GNU long names, the ustar `prefix` and PAX `path`/`linkpath`

@@ -22,7 +22,9 @@
 /// valid UTF-8.
 ///
 /// Caps (`Limits`): the size of a PAX or GNU long-name header, the length of names, and the number
-/// of entries; exceeding one throws `.tooLarge`.
+/// of entries; exceeding one throws `.tooLarge`. The size of content is not capped here (cap the
+/// decompressed stream with `GzipReader.maximumDecompressedSize`, or an entry with
+/// `readContent(limit:)`). After any error the reader's position is undefined: discard it.
 public final class TarReader {
     /// Size caps that keep a hostile archive from exhausting memory or time.
     public struct Limits: Sendable {
