@@ -111,6 +111,20 @@ enum GzipFixtures {
         #expect(recorder.members.count == 6)
     }
 
+    /// Short reads from the source (a slow pipe) change nothing: same bytes, same boundaries.
+    @Test(arguments: [1, 7, 4099])
+    func shortReadsFromTheSource(_ piece: Int) throws {
+        let bytes = Array(try Fixtures.data("apko-testrepo/x86_64/replayout-1.0.0-r0.apk"))
+        let recorder = MemberRecorder()
+        let reader = try GzipReader(source: TrickleSource(bytes, piece: piece), observer: recorder)
+        let trickled = TrickleSource(try reader.readAll(limit: 1 << 20), piece: piece)
+        #expect(recorder.members.map(\.compressedSize) == [647, 1014, 1300])
+        #expect(recorder.rawByMember.flatMap { $0 } == bytes)
+        let names = try TarOracle.ours(trickled).map(\.name)
+        #expect(names == (try TarOracle.ours(GzipReader(source: MemorySource(bytes)))).map(\.name))
+        #expect(names.count > 3)
+    }
+
     @Test func observerErrorsPassThrough() throws {
         final class Refuser: GzipMemberObserver {
             struct Stop: Error {}
@@ -232,5 +246,25 @@ enum GzipFixtures {
         // drainToEnd enforces the same cap.
         let drainer = try GzipReader(source: MemorySource(sink.bytes), maximumDecompressedSize: cap)
         expectArchiveError(.tooLarge) { try drainer.drainToEnd() }
+    }
+}
+
+/// Serves at most `piece` bytes per read.
+final class TrickleSource: ByteSource {
+    private let bytes: [UInt8]
+    private let piece: Int
+    private var position = 0
+
+    init(_ bytes: [UInt8], piece: Int) {
+        self.bytes = bytes
+        self.piece = piece
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = min(piece, buffer.count, bytes.count - position)
+        guard count > 0 else { return 0 }
+        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[position..<position + count])) }
+        position += count
+        return count
     }
 }
