@@ -5,7 +5,6 @@ internal import Musl
 #elseif canImport(Darwin)
 internal import Darwin
 #endif
-internal import Dispatch
 
 /// A pigz-style gzip encoder: one valid gzip member, compressed on several threads.
 ///
@@ -21,10 +20,12 @@ internal import Dispatch
 /// from `GzipWriter`'s output (the sync points cost a few bytes per block) but decompresses to the
 /// same data, and the header is the same deterministic one.
 ///
-/// Memory is bounded: at most `threads * 8` blocks are buffered and in flight at once (input and
-/// output), plus one deflate state per thread. Compression runs in batches: `write(_:)` buffers
-/// blocks and, when the batch is full, compresses it on `threads` threads (the calling thread is
-/// one of them) and writes the results to the sink in order before returning.
+/// Pipeline: `threads` worker threads compress blocks while the calling thread keeps filling the
+/// next ones and, in order, hands finished blocks to the sink (so the sink is only ever called
+/// from the caller's thread, inside `write(_:)` and `finish()`). At most `threads * 4` blocks are
+/// in flight (input, dictionary copy and output each), which bounds memory; when all are busy,
+/// `write(_:)` waits for the oldest. With `threads == 1` no thread is started and blocks are
+/// compressed inline. Worker threads end in `finish()` (or when the writer is released).
 public final class ParallelGzipWriter: ByteSink {
     /// Where compressed bytes go.
     public let sink: any ByteSink
@@ -32,7 +33,7 @@ public final class ParallelGzipWriter: ByteSink {
     public let level: Int
     /// The uncompressed size of each independently compressed block.
     public let blockSize: Int
-    /// How many threads compress at once (the calling thread included).
+    /// How many threads compress at once.
     public let threads: Int
     /// Compressed bytes handed to the sink so far.
     public private(set) var compressedBytesWritten: Int64 = 0
@@ -40,13 +41,18 @@ public final class ParallelGzipWriter: ByteSink {
     public private(set) var inputSize: Int64 = 0
 
     /// 32 KiB: the deflate window, hence the most history a block can use as its dictionary.
-    private static let dictionarySize = 32 * 1024
+    static let dictionarySize = 32 * 1024
 
-    private let batch: BatchState
+    private let pipeline: Pipeline
+    /// The last bytes of input seen, up to 32 KiB: the next block's dictionary.
+    private let history: UnsafeMutableRawBufferPointer
+    private var historyCount = 0
+    /// Sequence number of the block being filled, and how much of it is filled.
+    private var fillingSequence = 0
     private var filled = 0
-    private var carry = 0
+    /// Sequence number of the next block to hand to the sink.
+    private var writtenSequence = 0
     private var crc: UInt32 = 0
-    private var headerWritten = false
     private var isFinished = false
 
     /// The number of processors online, the default for `threads`.
@@ -70,69 +76,88 @@ public final class ParallelGzipWriter: ByteSink {
         self.level = level
         self.blockSize = blockSize
         self.threads = threads
-        let deflaters = try (0..<threads).map { _ in try RawDeflater(level: level) }
-        self.batch = BatchState(
-            dictionarySize: Self.dictionarySize, blockSize: blockSize, blockCount: threads * 8,
-            deflaters: deflaters, outputCapacity: deflaters[0].bound(blockSize) + 64)
+        self.history = .allocate(byteCount: Self.dictionarySize, alignment: 16)
+        self.pipeline = try Pipeline(level: level, blockSize: blockSize, threads: threads)
+        try emit(deterministicGzipHeader(level: level))
     }
 
-    /// Buffers `bytes`, compressing full batches as they form.
+    deinit {
+        pipeline.stop()
+        history.deallocate()
+    }
+
+    /// Buffers `bytes`, handing full blocks to the workers and finished ones to the sink.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !isFinished else {
             throw ArchiveError(.invalidArgument, "write after ParallelGzipWriter.finish()")
         }
         var offset = 0
         while offset < bytes.count {
-            // A full batch is compressed only once more input exists, so its last block is known
-            // not to be the stream's last.
-            if filled == batch.inputCapacity { try compressBatch(isFinal: false) }
-            let count = min(bytes.count - offset, batch.inputCapacity - filled)
-            UnsafeMutableRawBufferPointer(rebasing: batch.storage[(Self.dictionarySize + filled)...])
+            // A full block is submitted only once more input exists, so it is known not to be
+            // the stream's last.
+            if filled == blockSize { try submitFilledBlock(isFinal: false) }
+            let count = min(bytes.count - offset, blockSize - filled)
+            pipeline.input(of: fillingSequence, at: filled, count: count)
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count]))
             filled += count
             offset += count
         }
         inputSize += Int64(bytes.count)
+        try writeCompletedBlocks(waiting: false)
     }
 
-    /// Compresses what is buffered, ends the deflate stream and writes the trailer. No writes are
-    /// accepted afterwards. Does not close the sink.
+    /// Compresses what is buffered as the final block, writes every block and the trailer, and
+    /// stops the worker threads. No writes are accepted afterwards. Does not close the sink.
     public func finish() throws {
         guard !isFinished else { return }
-        try compressBatch(isFinal: true)
-        try emit(gzipTrailer(crc: crc, length: inputSize))
         isFinished = true
+        defer { pipeline.stop() }
+        // An empty input still gets one (empty) final block.
+        try submitFilledBlock(isFinal: true)
+        try writeCompletedBlocks(waiting: true)
+        try emit(gzipTrailer(crc: crc, length: inputSize))
     }
 
-    private func compressBatch(isFinal: Bool) throws {
-        if !headerWritten {
-            try emit(deterministicGzipHeader(level: level))
-            headerWritten = true
+    /// Hands the block being filled to the workers and starts the next one, primed with the last
+    /// 32 KiB of input as its dictionary.
+    private func submitFilledBlock(isFinal: Bool) throws {
+        let input = UnsafeRawBufferPointer(pipeline.input(of: fillingSequence, at: 0, count: filled))
+        // Next block's history: the tail of (old history + this block).
+        let keep = min(Self.dictionarySize, historyCount + filled)
+        let fromBlock = min(keep, filled)
+        let fromHistory = keep - fromBlock
+        let base = history.baseAddress!
+        if fromHistory > 0 {
+            base.copyMemory(from: base + historyCount - fromHistory, byteCount: fromHistory)
         }
-        // The final batch always has at least one block, so an empty input still gets a final
-        // (empty) deflate block.
-        let blockCount = isFinal ? max(1, (filled + blockSize - 1) / blockSize) : filled / blockSize
-        batch.prepare(blockCount: blockCount, filled: filled, carry: carry, lastBlockIsFinal: isFinal)
-        if threads == 1 || blockCount == 1 {
-            batch.runWorker(0)
-        } else {
-            let batch = self.batch
-            DispatchQueue.concurrentPerform(iterations: min(threads, blockCount)) { worker in
-                batch.runWorker(worker)
-            }
-        }
-        if let failure = batch.failure { throw failure }
-        for index in 0..<blockCount {
-            let result = batch.result(index)
-            try emit(result.output)
-            crc = CRC32.combine(crc, result.crc, secondLength: Int64(result.length))
-        }
-        // Keep the last 32 KiB of input in front of the buffer: the next block's dictionary.
-        let newCarry = min(Self.dictionarySize, carry + filled)
-        let base = batch.storage.baseAddress!
-        (base + Self.dictionarySize - newCarry).copyMemory(from: base + Self.dictionarySize + filled - newCarry, byteCount: newCarry)
-        carry = newCarry
+        (base + fromHistory).copyMemory(from: input.baseAddress! + filled - fromBlock, byteCount: fromBlock)
+        historyCount = keep
+
+        pipeline.submit(fillingSequence, length: filled, isFinal: isFinal)
+        fillingSequence += 1
         filled = 0
+        guard !isFinal else { return }
+        // The next slot must be free: write out the oldest blocks until it is.
+        while fillingSequence - writtenSequence >= pipeline.slotCount {
+            try writeOldestBlock()
+        }
+        pipeline.prepare(fillingSequence, dictionary: UnsafeRawBufferPointer(rebasing: history[0..<historyCount]))
+    }
+
+    /// Writes finished blocks in order: all of them (waiting for each) or only those already done.
+    private func writeCompletedBlocks(waiting: Bool) throws {
+        while writtenSequence < fillingSequence {
+            if !waiting, !pipeline.isDone(writtenSequence) { return }
+            try writeOldestBlock()
+        }
+    }
+
+    private func writeOldestBlock() throws {
+        let result = try pipeline.waitForResult(of: writtenSequence)
+        try emit(result.output)
+        crc = CRC32.combine(crc, result.crc, secondLength: Int64(result.length))
+        pipeline.release(writtenSequence)
+        writtenSequence += 1
     }
 
     private func emit(_ bytes: UnsafeRawBufferPointer) throws {
@@ -145,142 +170,253 @@ public final class ParallelGzipWriter: ByteSink {
     }
 }
 
-/// The buffers of one batch, shared with the worker threads.
+/// The slots, the worker threads and the lock between them.
 ///
-/// `@unchecked Sendable` because the compiler cannot see the protocol that makes it safe:
-/// the owning `ParallelGzipWriter` fills `storage` and calls `prepare` while no worker runs;
-/// during `concurrentPerform` each worker uses only its own deflater (`deflaters[worker]`) and the
-/// slots it claimed through the mutex-protected counter, and only reads `storage`, which nobody
-/// writes meanwhile; after `concurrentPerform` returns (a full barrier) the owner reads the
-/// slots. Slots live in manually allocated memory, not in a Swift array, so workers writing
-/// different slots never touch shared copy-on-write state.
-private final class BatchState: @unchecked Sendable {
-    struct Block {
-        var start = 0
-        var length = 0
-        var dictionaryLength = 0
-        var isFinal = false
-        var crc: UInt32 = 0
+/// `@unchecked Sendable` because the compiler cannot see the protocol that makes it safe. Every
+/// slot moves through states under `mutex`: free → filling (owner only: it copies input in) →
+/// queued (`submit`) → compressing (one worker claimed it) → done (the worker published its
+/// output) → free again (`release`, after the owner wrote the output). Only one side touches a
+/// slot's buffers in each state, and each hand-over happens under the mutex, which orders the
+/// memory accesses. Slots live in manually allocated memory, not in a Swift array, so threads
+/// working on different slots never share copy-on-write storage. Each worker uses only its own
+/// deflater.
+private final class Pipeline: @unchecked Sendable {
+    enum SlotState {
+        case free, queued, compressing, done
     }
 
-    /// One block's description and its compressed bytes.
     struct Slot {
-        var block = Block()
+        /// `dictionarySize` bytes of room for the dictionary, then the block's input.
+        var storage: UnsafeMutableRawBufferPointer
+        var dictionaryLength = 0
+        var length = 0
+        var isFinal = false
         var output: UnsafeMutableRawBufferPointer
         var outputCount = 0
+        var crc: UInt32 = 0
+        var state = SlotState.free
+        var failure: (any Error)?
     }
 
-    let dictionarySize: Int
-    let blockSize: Int
     let slotCount: Int
-    let storage: UnsafeMutableRawBufferPointer
-    private let deflaters: [RawDeflater]
+    private let blockSize: Int
+    private let dictionarySize = ParallelGzipWriter.dictionarySize
     private let slots: UnsafeMutablePointer<Slot>
-    private(set) var failure: (any Error)?
-    private var nextBlock = 0
-    private var activeBlockCount = 0
-    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+    private let deflaters: [RawDeflater]
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let workAvailable: UnsafeMutablePointer<pthread_cond_t>
+    private let blockFinished: UnsafeMutablePointer<pthread_cond_t>
+    /// Blocks submitted so far and blocks claimed by workers so far (sequence numbers).
+    private var submittedCount = 0
+    private var claimedCount = 0
+    private var stopping = false
+    private var workers: [pthread_t] = []
 
-    var inputCapacity: Int { slotCount * blockSize }
-
-    init(dictionarySize: Int, blockSize: Int, blockCount: Int, deflaters: [RawDeflater], outputCapacity: Int) {
-        self.dictionarySize = dictionarySize
+    init(level: Int, blockSize: Int, threads: Int) throws {
         self.blockSize = blockSize
-        self.slotCount = blockCount
-        self.storage = .allocate(byteCount: dictionarySize + blockCount * blockSize, alignment: 64)
-        self.deflaters = deflaters
-        self.slots = .allocate(capacity: blockCount)
-        for index in 0..<blockCount {
-            (slots + index).initialize(to: Slot(output: .allocate(byteCount: outputCapacity, alignment: 16)))
+        self.slotCount = threads * 4
+        self.deflaters = try (0..<threads).map { _ in try RawDeflater(level: level) }
+        let outputCapacity = deflaters[0].bound(blockSize) + 64
+        slots = .allocate(capacity: slotCount)
+        for index in 0..<slotCount {
+            (slots + index).initialize(to: Slot(
+                storage: .allocate(byteCount: ParallelGzipWriter.dictionarySize + blockSize, alignment: 64),
+                output: .allocate(byteCount: outputCapacity, alignment: 64)))
         }
-        self.lock = .allocate(capacity: 1)
-        self.lock.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(lock, nil)
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+        workAvailable = .allocate(capacity: 1)
+        workAvailable.initialize(to: pthread_cond_t())
+        pthread_cond_init(workAvailable, nil)
+        blockFinished = .allocate(capacity: 1)
+        blockFinished.initialize(to: pthread_cond_t())
+        pthread_cond_init(blockFinished, nil)
+        if threads > 1 {
+            for index in 0..<threads { try startWorker(index) }
+        }
     }
 
     deinit {
-        pthread_mutex_destroy(lock)
-        lock.deinitialize(count: 1)
-        lock.deallocate()
-        for index in 0..<slotCount { slots[index].output.deallocate() }
+        stop()
+        for index in 0..<slotCount {
+            slots[index].storage.deallocate()
+            slots[index].output.deallocate()
+        }
         slots.deinitialize(count: slotCount)
         slots.deallocate()
-        storage.deallocate()
+        pthread_cond_destroy(workAvailable)
+        pthread_cond_destroy(blockFinished)
+        pthread_mutex_destroy(mutex)
+        workAvailable.deallocate()
+        blockFinished.deallocate()
+        mutex.deallocate()
     }
 
-    /// Lays out `blockCount` blocks over the `filled` buffered bytes; `carry` bytes of earlier
-    /// input sit just before them.
-    func prepare(blockCount: Int, filled: Int, carry: Int, lastBlockIsFinal: Bool) {
-        for index in 0..<blockCount {
-            let start = index * blockSize
-            slots[index].block = Block(
-                start: dictionarySize + start,
-                length: min(blockSize, filled - start),
-                dictionaryLength: min(dictionarySize, carry + start),
-                isFinal: lastBlockIsFinal && index == blockCount - 1)
-            slots[index].outputCount = 0
+    private func slot(_ sequence: Int) -> UnsafeMutablePointer<Slot> {
+        slots + sequence % slotCount
+    }
+
+    // MARK: Owner side
+
+    /// Where `count` bytes of input go at `offset` in block `sequence` (owner, while filling).
+    func input(of sequence: Int, at offset: Int, count: Int) -> UnsafeMutableRawBufferPointer {
+        let storage = slot(sequence).pointee.storage
+        let start = dictionarySize + offset
+        return UnsafeMutableRawBufferPointer(rebasing: storage[start..<start + count])
+    }
+
+    /// Copies the dictionary in front of block `sequence`'s input (owner, slot free).
+    func prepare(_ sequence: Int, dictionary: UnsafeRawBufferPointer) {
+        let target = slot(sequence)
+        let start = dictionarySize - dictionary.count
+        UnsafeMutableRawBufferPointer(rebasing: target.pointee.storage[start..<dictionarySize]).copyMemory(from: dictionary)
+        target.pointee.dictionaryLength = dictionary.count
+    }
+
+    /// Queues block `sequence` for compression; with no worker threads, compresses it now.
+    func submit(_ sequence: Int, length: Int, isFinal: Bool) {
+        let target = slot(sequence)
+        target.pointee.length = length
+        target.pointee.isFinal = isFinal
+        target.pointee.outputCount = 0
+        target.pointee.failure = nil
+        if workers.isEmpty {
+            target.pointee.state = .compressing
+            compress(target, with: deflaters[0])
+            target.pointee.state = .done
+            submittedCount += 1
+            claimedCount += 1
+            return
         }
-        activeBlockCount = blockCount
-        nextBlock = 0
-        failure = nil
+        pthread_mutex_lock(mutex)
+        target.pointee.state = .queued
+        submittedCount += 1
+        pthread_cond_signal(workAvailable)
+        pthread_mutex_unlock(mutex)
     }
 
-    /// Block `index`'s compressed bytes, its uncompressed length and CRC-32 (after a run).
-    func result(_ index: Int) -> (output: UnsafeRawBufferPointer, length: Int, crc: UInt32) {
-        let slot = slots[index]
-        return (UnsafeRawBufferPointer(rebasing: slot.output[0..<slot.outputCount]), slot.block.length, slot.block.crc)
+    func isDone(_ sequence: Int) -> Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return slot(sequence).pointee.state == .done
     }
 
-    /// Claims and compresses blocks until none is left (or a worker failed).
-    func runWorker(_ worker: Int) {
-        let deflater = deflaters[worker]
-        while let index = claimBlock() {
-            do {
-                try compress(slots + index, with: deflater)
-            } catch {
-                pthread_mutex_lock(lock)
-                if failure == nil { failure = error }
-                pthread_mutex_unlock(lock)
-            }
+    /// Waits until block `sequence` is compressed; returns its output, length and CRC-32, or
+    /// throws what the worker hit.
+    func waitForResult(of sequence: Int) throws -> (output: UnsafeRawBufferPointer, length: Int, crc: UInt32) {
+        let target = slot(sequence)
+        pthread_mutex_lock(mutex)
+        while target.pointee.state != .done {
+            pthread_cond_wait(blockFinished, mutex)
         }
+        pthread_mutex_unlock(mutex)
+        if let failure = target.pointee.failure { throw failure }
+        return (UnsafeRawBufferPointer(rebasing: target.pointee.output[0..<target.pointee.outputCount]),
+                target.pointee.length, target.pointee.crc)
     }
 
-    private func claimBlock() -> Int? {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        guard failure == nil, nextBlock < activeBlockCount else { return nil }
-        nextBlock += 1
-        return nextBlock - 1
+    /// Returns block `sequence`'s slot to the pool after its output was written.
+    func release(_ sequence: Int) {
+        pthread_mutex_lock(mutex)
+        slot(sequence).pointee.state = .free
+        pthread_mutex_unlock(mutex)
     }
 
-    private func compress(_ slot: UnsafeMutablePointer<Slot>, with deflater: RawDeflater) throws {
-        let block = slot.pointee.block
-        let input = UnsafeRawBufferPointer(rebasing: storage[block.start..<block.start + block.length])
-        try deflater.reset()
-        try deflater.setDictionary(UnsafeRawBufferPointer(rebasing: storage[(block.start - block.dictionaryLength)..<block.start]))
-        slot.pointee.block.crc = CRC32(input).value
-        let flush: RawDeflater.Flush = block.isFinal ? .finish : .sync
-        var consumed = 0
-        var produced = 0
+    /// Ends the worker threads (after they finish the block in hand) and waits for them.
+    func stop() {
+        guard !workers.isEmpty else { return }
+        pthread_mutex_lock(mutex)
+        stopping = true
+        pthread_cond_broadcast(workAvailable)
+        pthread_mutex_unlock(mutex)
+        for worker in workers { pthread_join(worker, nil) }
+        workers = []
+    }
+
+    // MARK: Worker side
+
+    private func startWorker(_ index: Int) throws {
+        let context = Unmanaged.passRetained(WorkerContext(pipeline: self, index: index)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { raw in
+            let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+            context.pipeline.runWorker(context.index)
+            return nil
+        }, context)
+        if status != 0 {
+            Unmanaged<WorkerContext>.fromOpaque(context).release()
+            stop()
+            throw ArchiveError(.io, "cannot start a compression thread: \(String(cString: strerror(status)))")
+        }
+        workers.append(thread)
+    }
+
+    private func runWorker(_ index: Int) {
+        let deflater = deflaters[index]
+        pthread_mutex_lock(mutex)
         while true {
-            if produced == slot.pointee.output.count {
-                // deflateBound plus slack almost always suffices; grow rather than fail if not.
-                let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: produced * 2, alignment: 16)
-                larger.copyMemory(from: UnsafeRawBufferPointer(slot.pointee.output))
-                slot.pointee.output.deallocate()
-                slot.pointee.output = larger
+            while !stopping && claimedCount == submittedCount {
+                pthread_cond_wait(workAvailable, mutex)
             }
-            let step = try deflater.deflate(
-                from: UnsafeRawBufferPointer(rebasing: input[consumed...]),
-                into: UnsafeMutableRawBufferPointer(rebasing: slot.pointee.output[produced...]),
-                flush: flush)
-            consumed += step.consumed
-            produced += step.produced
-            // A flush is complete once all input is taken and zlib left output space unused
-            // (zlib's documented rule); a finish once it reports the stream end.
-            let done = block.isFinal ? step.finished : (consumed == input.count && produced < slot.pointee.output.count)
-            if done { break }
+            if stopping { break }
+            let target = slot(claimedCount)
+            claimedCount += 1
+            target.pointee.state = .compressing
+            pthread_mutex_unlock(mutex)
+            compress(target, with: deflater)
+            pthread_mutex_lock(mutex)
+            target.pointee.state = .done
+            pthread_cond_broadcast(blockFinished)
         }
-        slot.pointee.outputCount = produced
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Deflates one block into its slot (records a failure instead of throwing).
+    private func compress(_ target: UnsafeMutablePointer<Slot>, with deflater: RawDeflater) {
+        do {
+            let storage = target.pointee.storage
+            let input = UnsafeRawBufferPointer(rebasing: storage[dictionarySize..<dictionarySize + target.pointee.length])
+            try deflater.reset()
+            try deflater.setDictionary(UnsafeRawBufferPointer(rebasing: storage[(dictionarySize - target.pointee.dictionaryLength)..<dictionarySize]))
+            target.pointee.crc = CRC32(input).value
+            let isFinal = target.pointee.isFinal
+            var consumed = 0
+            var produced = 0
+            while true {
+                if produced == target.pointee.output.count {
+                    // deflateBound plus slack almost always suffices; grow rather than fail.
+                    let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: produced * 2, alignment: 64)
+                    larger.copyMemory(from: UnsafeRawBufferPointer(target.pointee.output))
+                    target.pointee.output.deallocate()
+                    target.pointee.output = larger
+                }
+                let step = try deflater.deflate(
+                    from: UnsafeRawBufferPointer(rebasing: input[consumed...]),
+                    into: UnsafeMutableRawBufferPointer(rebasing: target.pointee.output[produced...]),
+                    flush: isFinal ? .finish : .sync)
+                consumed += step.consumed
+                produced += step.produced
+                // A flush is complete once all input is taken and zlib left output space unused
+                // (zlib's documented rule); a finish once it reports the stream end.
+                if isFinal ? step.finished : (consumed == input.count && produced < target.pointee.output.count) {
+                    break
+                }
+            }
+            target.pointee.outputCount = produced
+        } catch {
+            target.pointee.failure = error
+        }
+    }
+}
+
+/// What a worker thread needs; passed through pthread_create's context pointer.
+private final class WorkerContext: @unchecked Sendable {
+    let pipeline: Pipeline
+    let index: Int
+
+    init(pipeline: Pipeline, index: Int) {
+        self.pipeline = pipeline
+        self.index = index
     }
 }
