@@ -125,6 +125,30 @@ struct ParallelCase: Sendable, CustomTestStringConvertible {
         #expect(try Streams.gunzip(single) == input)
     }
 
+    @Test func abandonedWriterStopsItsThreads() throws {
+        let input = TestData.semiCompressible(count: 3_000_000, seed: 2)
+        for _ in 0..<20 {
+            let writer = try ParallelGzipWriter(sink: CountingSink(), blockSize: 16 * 1024, threads: 4)
+            try writer.write(input)
+            // Released without finish(): deinit must stop and join the workers (no hang, no leak).
+        }
+    }
+
+    @Test func sinkErrorsReachTheCaller() throws {
+        struct DiskFull: Error {}
+        var written = 0
+        let failing = ClosureSink { bytes in
+            written += bytes.count
+            if written > 100_000 { throw DiskFull() }
+        }
+        let writer = try ParallelGzipWriter(sink: failing, blockSize: 32 * 1024, threads: 2)
+        let input = TestData.semiCompressible(count: 2_000_000, seed: 4)
+        #expect(throws: DiskFull.self) {
+            try writer.write(input)
+            try writer.finish()
+        }
+    }
+
     @Test func compressesAboutAsWellAsOneStream() throws {
         let input = TestData.semiCompressible(count: 2_000_000, seed: 5)
         let serial = try Streams.gzip(input, level: 6)
