@@ -5,17 +5,18 @@ import Foundation
 // numbers compare with `gzip -6 -c FILE > /dev/null` on the same machine. Not a test: timings
 // depend on the machine and its load.
 //
-//   swift run -c release archive-benchmark FILE [level] [threads] [blockKiB]
+//   swift run -c release archive-benchmark FILE [level] [threads] [blockKiB] [both|serial|parallel]
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
-    print("usage: archive-benchmark FILE [level=6] [threads=all] [blockKiB=128]")
+    print("usage: archive-benchmark FILE [level=6] [threads=all] [blockKiB=128] [both|serial|parallel]")
     exit(2)
 }
 let input = Array(try Data(contentsOf: URL(fileURLWithPath: arguments[1])))
 let level = arguments.count > 2 ? Int(arguments[2]) ?? 6 : 6
 let threads = arguments.count > 3 ? Int(arguments[3]) ?? ParallelGzipWriter.defaultThreadCount : ParallelGzipWriter.defaultThreadCount
 let blockSize = (arguments.count > 4 ? Int(arguments[4]) ?? 128 : 128) * 1024
+let which = arguments.count > 5 ? arguments[5] : "both"
 let megabytes = Double(input.count) / 1_000_000
 
 /// CPU seconds (user + system) this process has used so far, over all threads.
@@ -48,11 +49,15 @@ func measure(_ name: String, _ makeWriter: (any ByteSink) throws -> (any ByteSin
     print("\(name): \(input.count) -> \(counter.count) bytes in \(String(format: "%.2f", seconds)) s wall, \(String(format: "%.2f", cpu)) s CPU, \(String(format: "%.1f", rate)) MB/s")
 }
 
-try measure("GzipWriter level \(level)") { sink in
-    let writer = try GzipWriter(sink: sink, level: level)
-    return (writer, writer.finish)
+if which != "parallel" {
+    try measure("GzipWriter level \(level)") { sink in
+        let writer = try GzipWriter(sink: sink, level: level)
+        return (writer, writer.finish)
+    }
 }
-try measure("ParallelGzipWriter level \(level), \(threads) threads, \(blockSize / 1024) KiB blocks") { sink in
-    let writer = try ParallelGzipWriter(sink: sink, level: level, blockSize: blockSize, threads: threads)
-    return (writer, writer.finish)
+if which != "serial" {
+    try measure("ParallelGzipWriter level \(level), \(threads) threads, \(blockSize / 1024) KiB blocks") { sink in
+        let writer = try ParallelGzipWriter(sink: sink, level: level, blockSize: blockSize, threads: threads)
+        return (writer, writer.finish)
+    }
 }

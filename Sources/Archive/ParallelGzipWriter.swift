@@ -338,9 +338,19 @@ private final class Pipeline: @unchecked Sendable {
 
     private func startWorker(_ index: Int) throws {
         let context = Unmanaged.passRetained(WorkerContext(pipeline: self, index: index)).toOpaque()
+        // pthread_t and the start routine's argument are optional on Glibc only.
+        #if canImport(Darwin)
+        var thread: pthread_t?
+        #else
         var thread = pthread_t()
+        #endif
         let status = pthread_create(&thread, nil, { raw in
-            let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+            #if canImport(Darwin)
+            let pointer = raw
+            #else
+            let pointer = raw!
+            #endif
+            let context = Unmanaged<WorkerContext>.fromOpaque(pointer).takeRetainedValue()
             context.pipeline.runWorker(context.index)
             return nil
         }, context)
@@ -349,7 +359,11 @@ private final class Pipeline: @unchecked Sendable {
             stop()
             throw ArchiveError(.io, "cannot start a compression thread: \(String(cString: strerror(status)))")
         }
+        #if canImport(Darwin)
+        workers.append(thread!)
+        #else
         workers.append(thread)
+        #endif
     }
 
     private func runWorker(_ index: Int) {
