@@ -34,6 +34,10 @@ let package = Package(
         ),
         .target(name: "Resolver", dependencies: ["APK"], swiftSettings: strictSettings),
 
+        // gzip (member-aware reader, deterministic and block-parallel writers) and tar (streaming
+        // reader, deterministic writer). Depends on zlib only; no C type in its public API.
+        .target(name: "Archive", dependencies: ["CZlib"], swiftSettings: strictSettings),
+
         .executableTarget(
             name: "distill",
             dependencies: [
@@ -44,6 +48,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+
+        // Measures gzip throughput against `gzip`; run by hand (scripts/benchmark-gzip.sh), never in tests.
+        .executableTarget(
+            name: "archive-benchmark", dependencies: ["Archive"], path: "Benchmarks/ArchiveBenchmark",
+            swiftSettings: strictSettings),
 
         // Shared by the test targets: where the fixtures are, small helpers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
@@ -57,5 +66,6 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "APK", "TestSupport"],
                     swiftSettings: strictSettings),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
     ]
 )
