@@ -85,8 +85,13 @@ public struct APKIndexFile: Sendable {
         maximumSize: Int64 = defaultMaximumSize
     ) throws -> APKIndexFile {
         let stream = IndexStream(keyring: keyring)
+        let gzip: GzipReader
         do {
-            let gzip = try GzipReader(source: source, maximumDecompressedSize: maximumSize, observer: stream)
+            gzip = try GzipReader(source: source, maximumDecompressedSize: maximumSize, observer: stream)
+        } catch let error as ArchiveError {
+            throw APKError(.malformedIndex, error.message, source: name)
+        }
+        do {
             let tar = TarReader(source: gzip)
             var description: String?
             var indexText: [UInt8]?
@@ -118,6 +123,8 @@ public struct APKIndexFile: Sendable {
         } catch let error as ArchiveError {
             switch error.kind {
             case .io: throw APKError(.io, error.message, source: name)
+            case .tooLarge where gzip.decompressedOffset > maximumSize:
+                throw APKError(.tooLarge, "the index decompresses to more than \(maximumSize) bytes", source: name)
             case .tooLarge: throw APKError(.tooLarge, error.message, source: name)
             default: throw APKError(.malformedIndex, error.message, source: name)
             }
