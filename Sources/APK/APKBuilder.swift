@@ -143,6 +143,11 @@ public enum APKBuilder {
         return Result(info: info, entryCount: entries.count)
     }
 
+    /// Reads an install script from a file (at most 10 MiB, apk's control-section cap).
+    public static func script(_ kind: APKFile.ScriptKind, file path: String) throws -> APKFile.Script {
+        APKFile.Script(kind: kind, content: try FileSystem.read(path, limit: 10 << 20))
+    }
+
     private static func validate(_ info: PackageInfo, scripts: [APKFile.Script]) throws {
         guard !info.name.isEmpty, !info.version.isEmpty else {
             throw APKError(.malformedPackageInfo, "a package needs a name and a version")

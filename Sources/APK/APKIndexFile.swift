@@ -248,6 +248,24 @@ public enum APKIndexWriter {
             + body
     }
 
+    /// The index records of the packages at `paths`, read in one pass each: every package must be
+    /// well formed with a datahash that holds; with a keyring, its signature must also verify
+    /// against it (as `apk index` requires without
+    /// `--allow-untrusted`). The records carry `C:` and `S:` from the files.
+    public static func records(forPackagesAt paths: [String], keyring: Keyring?) throws -> [PackageInfo] {
+        var records: [PackageInfo] = []
+        for path in paths {
+            let file = try APKFile.read(path: path, options: APKFile.Options(keyring: keyring ?? Keyring(),
+                                                                              requiresSignature: keyring != nil,
+                                                                              listsDataEntries: false))
+            try file.requireVerified(source: path)
+            var record = file.info
+            record.dataHash = nil
+            records.append(record)
+        }
+        return records
+    }
+
     /// Writes a signed index to `path` atomically.
     public static func write(
         packages: [PackageInfo], description: String?, modificationTime: Int64, key: SigningKey,

@@ -17,6 +17,17 @@ public struct Keyring: Sendable, Equatable {
         try addKeys(inDirectory: directory)
     }
 
+    /// Loads each path: a directory contributes its `*.rsa.pub` files, a file is added under its name.
+    public init(paths: [String]) throws {
+        for path in paths {
+            if FileSystem.isDirectory(path) {
+                try addKeys(inDirectory: path)
+            } else {
+                try addKey(file: path)
+            }
+        }
+    }
+
     /// The key names in byte order.
     public var names: [String] { keys.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
 
