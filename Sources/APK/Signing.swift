@@ -164,8 +164,8 @@ public enum KeyGeneration {
         } catch {
             throw APKError(.keyring, "cannot generate an RSA key: \(error.message)")
         }
-        // The public half first: a private key without its public half is useless, the reverse
-        // merely incomplete, and the private file must be the last thing that can fail.
+        // The public half first, so a failure never leaves a private key whose public half (the
+        // name signatures will carry) was not written.
         try AtomicFile.write(Array(key.publicKey.pemRepresentation.utf8), to: files.publicKeyPath, mode: 0o644)
         try AtomicFile.write(Array(privatePEM.utf8), to: files.privateKeyPath, mode: 0o600)
         return files

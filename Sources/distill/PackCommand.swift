@@ -14,8 +14,9 @@ struct PackCommand: ParsableCommand {
             its SHA-1 (APK-TOOLS.checksum.SHA1); .PKGINFO gets the installed size and datahash.
 
             Example:
-              SOURCE_DATE_EPOCH=1700000000 distill pack --name hello --version 1.0-r0 --arch x86_64 \\
-                --depends "so:libc.musl-x86_64.so.1" --key me.rsa rootfs/ hello-1.0-r0.apk
+              distill pack --name hello --version 1.0-r0 --arch x86_64 \\
+                --depends "so:libc.musl-x86_64.so.1" --key me.rsa \\
+                rootfs/ hello-1.0-r0.apk
             """
     )
 
