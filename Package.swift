@@ -33,6 +33,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // SPDX 2.3 SBOMs. Takes image facts as plain strings, so it does not depend on OCI.
+        .target(name: "SBOM", dependencies: ["APK", "DistillCrypto"], swiftSettings: strictSettings),
+
         .executableTarget(
             name: "distill",
             dependencies: [
@@ -53,6 +56,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ApkoConfigTests", dependencies: ["ApkoConfig", "APK", "TestSupport"],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "SBOMTests", dependencies: ["SBOM", "APK", "DistillCrypto", "TestSupport"],
                     swiftSettings: strictSettings),
     ]
 )
