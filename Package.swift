@@ -32,6 +32,7 @@ let package = Package(
             dependencies: ["APK", "DistillCrypto", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        .target(name: "Resolver", dependencies: ["APK"], swiftSettings: strictSettings),
 
         // SPDX 2.3 SBOMs. Takes image facts as plain strings, so it does not depend on OCI.
         .target(name: "SBOM", dependencies: ["APK", "DistillCrypto"], swiftSettings: strictSettings),
@@ -57,7 +58,13 @@ let package = Package(
         ),
         .testTarget(name: "ApkoConfigTests", dependencies: ["ApkoConfig", "APK", "TestSupport"],
                     swiftSettings: strictSettings),
-        .testTarget(name: "SBOMTests", dependencies: ["SBOM", "APK", "DistillCrypto", "TestSupport"],
+        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "APK", "TestSupport"],
                     swiftSettings: strictSettings),
+        // Resolver only for realistic inputs: the real install order and dependency edges.
+        .testTarget(
+            name: "SBOMTests",
+            dependencies: ["SBOM", "APK", "DistillCrypto", "Resolver", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
     ]
 )

@@ -265,7 +265,7 @@ private struct ImageSBOMBuilder {
         return document
     }
 
-    func apkPackage(_ installed: InstalledPackage, id: String, melange: [String: JSONValue]?) -> SPDXPackage {
+    func apkPackage(_ installed: ImagePackage, id: String, melange: [String: JSONValue]?) -> SPDXPackage {
         let info = installed.info
         let maintainer = maintainerActor(info.maintainer)
         var package = SPDXPackage(id: id, name: info.name)
@@ -310,7 +310,7 @@ private struct ImageSBOMBuilder {
 
     /// Free text that keeps what the structured fields cannot: the source package and commit,
     /// and the repository even when it is local (and so not a portable download location).
-    func sourceInfo(_ installed: InstalledPackage) -> String? {
+    func sourceInfo(_ installed: ImagePackage) -> String? {
         var parts: [String] = []
         if let origin = installed.info.origin, !origin.isEmpty {
             var text = "built from origin \(origin)"

@@ -121,7 +121,7 @@ public struct ImageDescriptor: Sendable, Hashable {
 }
 
 /// One package installed in the image, with where it came from.
-public struct InstalledPackage: Sendable, Hashable {
+public struct ImagePackage: Sendable, Hashable {
     /// Its metadata from the verified APKINDEX record (name, version, `C:`, license,
     /// maintainer, …) with `dataHash` from its verified `.PKGINFO`.
     public var info: PackageInfo
@@ -155,7 +155,7 @@ public struct ImageSBOMInput: Sendable {
     /// The image's `/etc/os-release`, or nil when it has none.
     public var osRelease: OSRelease?
     /// The installed packages in install order.
-    public var packages: [InstalledPackage]
+    public var packages: [ImagePackage]
     /// apko's `vcs-url`: `<repository URL>@<commit>` (the commit is optional).
     public var vcsURL: String?
     /// Melange SBOMs found in the rootfs under `var/lib/db/sbom/`, keyed by file name
@@ -166,7 +166,7 @@ public struct ImageSBOMInput: Sendable {
 
     /// An input with the given parts.
     public init(image: ImageDescriptor, apkArchitecture: String, created: Int64, osRelease: OSRelease?,
-                packages: [InstalledPackage], vcsURL: String? = nil, embeddedSBOMs: [String: [UInt8]] = [:],
+                packages: [ImagePackage], vcsURL: String? = nil, embeddedSBOMs: [String: [UInt8]] = [:],
                 toolVersion: String) {
         self.image = image
         self.apkArchitecture = apkArchitecture

@@ -127,7 +127,7 @@ enum MelangeSamples {
     static let wolfiRelease = OSRelease(id: "wolfi", name: "Wolfi", versionID: "20230201")
 
     /// A Wolfi image from the real early Wolfi index, with both documents embedded.
-    static func wolfiImage() throws -> (input: ImageSBOMInput, packages: [InstalledPackage]) {
+    static func wolfiImage() throws -> (input: ImageSBOMInput, packages: [ImagePackage]) {
         let packages = try FixtureIndex.closure(of: ["wolfi-base", "ca-certificates-bundle"],
                                                 in: FixtureIndex.wolfiEarly.get(),
                                                 repository: "https://packages.wolfi.dev/os")

@@ -6,7 +6,7 @@ import TestSupport
 @testable import SBOM
 
 @Suite struct ImageSBOMTests {
-    static func alpinePackages() throws -> [InstalledPackage] {
+    static func alpinePackages() throws -> [ImagePackage] {
         try FixtureIndex.closure(of: Sample.alpineWorld, in: FixtureIndex.alpine316.get(),
                                  repository: Sample.alpineRepository)
     }
@@ -107,7 +107,7 @@ import TestSupport
         let apk = Fixtures.url("alpine/packages/x86_64/curl-7.83.1-r1.apk").path
         let pkginfo = try ExternalTool.run("tar", ["-xzOf", apk, ".PKGINFO"], in: scratch)
         let info = try PKGINFO.parse(Array(pkginfo.standardOutput))
-        let document = try ImageSBOM.document(for: Sample.alpineImage([InstalledPackage(info: info)]))
+        let document = try ImageSBOM.document(for: Sample.alpineImage([ImagePackage(info: info)]))
         let package = try #require(document.package("SPDXRef-Package-apk-curl-7.83.1-r1"))
         #expect(package["checksums"] == .array([.object([
             "algorithm": .string("SHA256"),
@@ -146,7 +146,7 @@ import TestSupport
     /// intended change of the format, after validating the new output.
     @Test func theBytesArePinned() throws {
         let bytes = try ImageSBOM.document(for: Sample.alpineImage(try Self.alpinePackages())).serialized()
-        #expect(DigestAlgorithm.sha256.hash(bytes).hex == "b9f128022db6ed49d6f8030db053218cef5a49e56ad077db1ec6e9442e7be314")
+        #expect(DigestAlgorithm.sha256.hash(bytes).hex == "31e7d27312bb0db4853f6617519a7f9acff36ab9eb0b039e9da93290e1a8165c")
     }
 
     @Test func theNamespaceIsUniquePerImageDigest() throws {
@@ -190,7 +190,7 @@ import TestSupport
         var info = PackageInfo(name: "tool", version: "1.0-r0", arch: "x86_64", license: "MIT")
         info.url = "http://localhost/tool"
         let packages = [
-            InstalledPackage(info: info, repository: "https://user:token@apk.example.com/os",
+            ImagePackage(info: info, repository: "https://user:token@apk.example.com/os",
                              downloadURL: "https://user:token@apk.example.com/os/x86_64/tool-1.0-r0.apk"),
         ]
         let document = try ImageSBOM.document(for: Sample.alpineImage(packages))
@@ -200,7 +200,7 @@ import TestSupport
         #expect(package["downloadLocation"] == .string("https://apk.example.com/os/x86_64/tool-1.0-r0.apk"))
         #expect(package["homepage"] == nil)
 
-        let local = [InstalledPackage(info: info, repository: "/srv/repo", downloadURL: "/srv/repo/x86_64/tool-1.0-r0.apk")]
+        let local = [ImagePackage(info: info, repository: "/srv/repo", downloadURL: "/srv/repo/x86_64/tool-1.0-r0.apk")]
         let localDocument = try ImageSBOM.document(for: Sample.alpineImage(local))
         let localPackage = try #require(localDocument.package("SPDXRef-Package-apk-tool-1.0-r0"))
         #expect(localPackage["downloadLocation"] == .string("NOASSERTION"))
@@ -209,11 +209,11 @@ import TestSupport
 
     @Test func refusesInputsItCannotDescribe() throws {
         let info = PackageInfo(name: "a", version: "1-r0")
-        var input = Sample.alpineImage([InstalledPackage(info: info, dependencies: ["b"])])
+        var input = Sample.alpineImage([ImagePackage(info: info, dependencies: ["b"])])
         #expect { try ImageSBOM.document(for: input) } throws: {
             ($0 as? SBOMError)?.message == "package 'a' depends on 'b', which is not installed"
         }
-        input.packages = [InstalledPackage(info: info), InstalledPackage(info: info)]
+        input.packages = [ImagePackage(info: info), ImagePackage(info: info)]
         #expect { try ImageSBOM.document(for: input) } throws: { ($0 as? SBOMError)?.kind == .invalidInput }
         input.packages = []
         input.image.manifestDigest = "sha256:XYZ"

@@ -1,6 +1,7 @@
 import APK
 import DistillCrypto
 import Foundation
+import Resolver
 import SBOM
 import TestSupport
 
@@ -26,49 +27,22 @@ enum FixtureIndex {
         return try IndexText.parse(Array(output.standardOutput), source: fixture)
     }
 
-    /// `world` and everything it depends on, in install order (dependencies first), each with
-    /// the names of the packages that satisfied its dependencies. The provider choice is
-    /// simple (an exact name wins, then the highest `provider_priority`, then the first record),
-    /// which is all a realistic SBOM input needs; the real solver lives in the Resolver module.
-    static func closure(of world: [String], in index: [PackageInfo], repository: String) throws -> [InstalledPackage] {
-        var byName: [String: PackageInfo] = [:]
-        var providers: [String: [PackageInfo]] = [:]
-        for package in index {
-            if byName[package.name] == nil { byName[package.name] = package }
-            for provided in package.provides { providers[provided.name, default: []].append(package) }
+    /// What the real Resolver installs for `world` from `index`, in install order, each package
+    /// with the names of the packages that satisfied its dependencies (the resolver's edges).
+    static func closure(of world: [String], in index: [PackageInfo], repository: String) throws -> [ImagePackage] {
+        let packageIndex = try PackageIndex(repositories: [Repository(name: repository, packages: index)])
+        let resolution = try Resolver(index: packageIndex).resolve(world: world.map { try Dependency(parsing: $0) })
+        var satisfiedBy = Array(repeating: [String](), count: resolution.packages.count)
+        for edge in resolution.edges {
+            guard let from = edge.from, from != edge.to else { continue }
+            let name = resolution.packages[edge.to].info.name
+            if !satisfiedBy[from].contains(name) { satisfiedBy[from].append(name) }
         }
-        func provider(_ name: String) -> PackageInfo? {
-            if let exact = byName[name] { return exact }
-            return providers[name]?.max { ($0.providerPriority ?? 0) < ($1.providerPriority ?? 0) }
-        }
-
-        var order: [String] = []
-        var edges: [String: [String]] = [:]
-        var visiting: Set<String> = []
-        func visit(_ package: PackageInfo) throws {
-            guard edges[package.name] == nil, !visiting.contains(package.name) else { return }
-            visiting.insert(package.name)
-            var satisfiedBy: [String] = []
-            for dependency in package.depends where !dependency.isConflict {
-                guard let chosen = provider(dependency.name) else {
-                    throw TestSetupError(description: "nothing provides \(dependency.name) for \(package.name)")
-                }
-                if chosen.name != package.name, !satisfiedBy.contains(chosen.name) { satisfiedBy.append(chosen.name) }
-                try visit(chosen)
-            }
-            visiting.remove(package.name)
-            edges[package.name] = satisfiedBy
-            order.append(package.name)
-        }
-        for name in world {
-            guard let package = provider(name) else { throw TestSetupError(description: "no package \(name)") }
-            try visit(package)
-        }
-        return order.map { name in
-            let info = byName[name]!
-            return InstalledPackage(info: info, repository: repository,
-                                    downloadURL: "\(repository)/\(info.arch ?? "x86_64")/\(info.fileName)",
-                                    dependencies: edges[name]!)
+        return resolution.packages.enumerated().map { position, resolved in
+            let info = resolved.info
+            return ImagePackage(info: info, repository: repository,
+                                downloadURL: "\(repository)/\(info.arch ?? "x86_64")/\(info.fileName)",
+                                dependencies: satisfiedBy[position])
         }
     }
 }
@@ -84,7 +58,7 @@ enum Sample {
     static let alpineRepository = "https://dl-cdn.alpinelinux.org/alpine/v3.16/main"
 
     /// An Alpine image input around `packages`.
-    static func alpineImage(_ packages: [InstalledPackage], seed: String = "alpine-image",
+    static func alpineImage(_ packages: [ImagePackage], seed: String = "alpine-image",
                             osRelease: OSRelease? = alpineRelease, vcsURL: String? = nil,
                             embeddedSBOMs: [String: [UInt8]] = [:]) -> ImageSBOMInput {
         ImageSBOMInput(

@@ -31,10 +31,10 @@ import Testing
     /// uses ends up either as an expression spdx-tools accepts or as a declared LicenseRef.
     @Test func acceptsEveryLicenseOfTheAlpineIndex() throws {
         var seen: Set<String> = []
-        var packages: [InstalledPackage] = []
+        var packages: [ImagePackage] = []
         for info in try FixtureIndex.alpine316.get() {
             guard let license = info.license, seen.insert(license).inserted else { continue }
-            packages.append(InstalledPackage(info: info, repository: Sample.alpineRepository))
+            packages.append(ImagePackage(info: info, repository: Sample.alpineRepository))
         }
         #expect(packages.count == 228)
         let document = try ImageSBOM.document(for: Sample.alpineImage(packages))
