@@ -125,7 +125,7 @@ public struct SPDXDocument: Sendable {
     public func write(toDirectory directory: URL, fileName: String) throws(SBOMError) {
         let bytes = serialized()
         let destination = directory.appendingPathComponent(fileName)
-        let temporary = directory.appendingPathComponent(".\(fileName).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        let temporary = directory.appendingPathComponent(".\(fileName).\(UUID().uuidString).tmp")
         do {
             try Data(bytes).write(to: temporary)
             guard rename(temporary.path, destination.path) == 0 else {
