@@ -75,7 +75,8 @@ enum Sample {
     static let alpineWorld = ["alpine-base", "curl", "bash", "ca-certificates", "tzdata"]
 }
 
-/// The third-party validators (spdx-tools' `pyspdxtools`, `ntia-checker`), installed by
+/// The third-party validators (spdx-tools' `pyspdxtools`, `ntia-checker`) and a consumer
+/// (anchore's `syft`, which scanners such as grype read SBOMs with), installed by
 /// scripts/oracles.sh into `$DISTILL_ORACLES/venv` (default `$TMPDIR/distill-oracles/venv`).
 enum Validators {
     static let binDirectory: Result<URL, any Error> = Result {
@@ -83,7 +84,7 @@ enum Validators {
         let temporary = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         let root = environment["DISTILL_ORACLES"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(temporary)/distill-oracles"
         let bin = URL(fileURLWithPath: root).appendingPathComponent("venv/bin")
-        let tools = ["pyspdxtools", "ntia-checker"]
+        let tools = ["pyspdxtools", "ntia-checker", "syft"]
         if !tools.allSatisfy({ FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent($0).path) }) {
             let scratch = try ScratchDirectory()
             let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/oracles.sh").path
@@ -120,6 +121,20 @@ enum Validators {
         let report = (try? scratch.readText("ntia.json")) ?? ""
         return Verdict(spdxToolsStatus: spdx.status, spdxToolsOutput: spdx.text + spdx.standardError,
                        ntiaStatus: ntia.status, ntiaReport: report + ntia.standardError)
+    }
+}
+
+extension Validators {
+    /// The packages syft finds in an SPDX document (`syft convert`), as (type, purl) pairs.
+    static func syftPackages(_ bytes: [UInt8]) throws -> [(type: String, purl: String)] {
+        let syft = try binDirectory.get().appendingPathComponent("syft").path
+        let scratch = try ScratchDirectory()
+        try scratch.write("sbom.spdx.json", bytes)
+        // No update check: the tests reach no network.
+        try ExternalTool.run("env", ["SYFT_CHECK_FOR_APP_UPDATE=false", syft, "convert", "sbom.spdx.json",
+                                     "-o", "syft-json=syft.json"], in: scratch)
+        let artifacts = try JSONValue.parse(scratch.read("syft.json"))["artifacts"]?.arrayValue ?? []
+        return artifacts.map { ($0["type"]?.stringValue ?? "", $0["purl"]?.stringValue ?? "") }
     }
 }
 

@@ -57,6 +57,21 @@ import Testing
         try expectAccepted(IndexSBOM.document(for: untagged))
     }
 
+    /// syft, the SBOM reader behind grype, sees every installed package as an apk with the
+    /// purl the document gives it.
+    @Test func syftReadsEveryPackageWithItsPurl() throws {
+        let packages = try FixtureIndex.closure(of: Sample.alpineWorld, in: FixtureIndex.alpine316.get(),
+                                                repository: Sample.alpineRepository)
+        let document = try ImageSBOM.document(for: Sample.alpineImage(packages))
+        let found = try Validators.syftPackages(document.serialized())
+        let apks = found.filter { $0.type == "apk" }.map(\.purl).sorted()
+        let expected = packages.map { package in
+            "pkg:apk/alpine/\(PackageURL.percentEncode(package.info.name))@\(package.info.version)"
+                + "?arch=\(package.info.arch!)&distro=alpine"
+        }.sorted()
+        #expect(apks == expected)
+    }
+
     /// The validators are real oracles: they reject what they should (a dangling relationship, a
     /// package without supplier), so the acceptances above mean something.
     @Test func theValidatorsRejectBrokenDocuments() throws {
