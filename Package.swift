@@ -34,6 +34,9 @@ let package = Package(
         ),
         .target(name: "Resolver", dependencies: ["APK"], swiftSettings: strictSettings),
 
+        // gzip (member-aware reader, deterministic and block-parallel writers) and tar (streaming
+        // reader, deterministic writer). Depends on zlib only; no C type in its public API.
+        .target(name: "Archive", dependencies: ["CZlib"], swiftSettings: strictSettings),
         // SPDX 2.3 SBOMs. Takes image facts as plain strings, so it does not depend on OCI.
         .target(name: "SBOM", dependencies: ["APK", "DistillCrypto"], swiftSettings: strictSettings),
 
@@ -48,6 +51,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Measures gzip throughput against `gzip`; run by hand (scripts/benchmark-gzip.sh), never in tests.
+        .executableTarget(
+            name: "archive-benchmark", dependencies: ["Archive"], path: "Benchmarks/ArchiveBenchmark",
+            swiftSettings: strictSettings),
+
         // Shared by the test targets: where the fixtures are, small helpers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "APKTests", dependencies: ["APK", "TestSupport"], swiftSettings: strictSettings),
@@ -60,6 +68,7 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "APK", "TestSupport"],
                     swiftSettings: strictSettings),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
         // Resolver only for realistic inputs: the real install order and dependency edges.
         .testTarget(
             name: "SBOMTests",
