@@ -45,6 +45,8 @@ let package = Package(
         // gzip (member-aware reader, deterministic and block-parallel writers) and tar (streaming
         // reader, deterministic writer). Depends on zlib only; no C type in its public API.
         .target(name: "Archive", dependencies: ["CZlib"], swiftSettings: strictSettings),
+        // SPDX 2.3 SBOMs. Takes image facts as plain strings, so it does not depend on OCI.
+        .target(name: "SBOM", dependencies: ["APK", "DistillCrypto"], swiftSettings: strictSettings),
 
         .executableTarget(
             name: "distill",
@@ -82,5 +84,11 @@ let package = Package(
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "APK", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
+        // Resolver only for realistic inputs: the real install order and dependency edges.
+        .testTarget(
+            name: "SBOMTests",
+            dependencies: ["SBOM", "APK", "DistillCrypto", "Resolver", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
     ]
 )
