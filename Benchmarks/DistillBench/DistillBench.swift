@@ -61,13 +61,15 @@ struct VerifyAPK: ParsableCommand {
 
     @Option(help: "Label for the output lines.") var label: String
     @Option(name: .customLong("keyring"), help: "Keys the package is signed with.") var keyrings: [String] = []
+    @Option(help: "Repetitions (the fastest counts).") var runs = 3
     @Argument(help: "The .apk.") var file: String
 
     func run() throws {
         let keyring = try Keyring(paths: keyrings)
         var result: APKFile?
-        let expanded = CountingSink()
-        let seconds = try fastest(runs: 1) {
+        var expanded = CountingSink()
+        let seconds = try fastest(runs: runs) {
+            expanded = CountingSink()
             result = try APKFile.read(path: file, options: APKFile.Options(keyring: keyring, listsDataEntries: false),
                                       expandingDataTo: expanded)
         }
