@@ -41,6 +41,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "Resolver", dependencies: ["APK"], swiftSettings: strictSettings),
+        // HTTP for every module that talks to servers (repositories, registries): the client
+        // protocol, its URLSession implementation, retries, size caps, credentials.
+        .target(name: "HTTPTransport", swiftSettings: strictSettings),
+        // Repository sources (local directories, file:// and http(s) URLs), keyrings, signed
+        // index loading, the on-disk cache, verified and expanded package fetching.
+        .target(name: "Repository", dependencies: ["APK", "Archive", "DistillCrypto", "HTTPTransport"],
+                swiftSettings: strictSettings),
 
         // gzip (member-aware reader, deterministic and block-parallel writers) and tar (streaming
         // reader, deterministic writer). Depends on zlib only; no C type in its public API.
@@ -48,11 +55,22 @@ let package = Package(
         // SPDX 2.3 SBOMs. Takes image facts as plain strings, so it does not depend on OCI.
         .target(name: "SBOM", dependencies: ["APK", "DistillCrypto"], swiftSettings: strictSettings),
 
+        // The build pipeline: config → repositories → resolution → verified packages (and, later,
+        // rootfs → image). Orchestration only; each stage's logic lives in its own module.
+        .target(
+            name: "Distill",
+            dependencies: ["APK", "ApkoConfig", "HTTPTransport", "Repository", "Resolver"],
+            swiftSettings: strictSettings
+        ),
+
         .executableTarget(
             name: "distill",
             dependencies: [
                 "APK",
                 "ApkoConfig",
+                "Distill",
+                "HTTPTransport",
+                "Repository",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -83,6 +101,17 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "APK", "TestSupport"],
                     swiftSettings: strictSettings),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "RepositoryTests",
+            dependencies: ["Repository", "APK", "Archive", "DistillCrypto", "HTTPTransport", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DistillTests",
+            dependencies: ["Distill", "ApkoConfig", "Repository", "Resolver", "APK", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
         // Resolver only for realistic inputs: the real install order and dependency edges.
         .testTarget(

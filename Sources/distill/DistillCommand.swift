@@ -13,6 +13,9 @@ struct DistillCommand: AsyncParsableCommand {
         version: DistillVersion.current,
         subcommands: [
             ShowConfigCommand.self,
+            ShowPackagesCommand.self,
+            LockCommand.self,
+            DotCommand.self,
             APKCommand.self,
             IndexCommand.self,
             PackCommand.self,
