@@ -101,7 +101,7 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "APK", "TestSupport"],
                     swiftSettings: strictSettings),
-        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"], swiftSettings: strictSettings),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "RepositoryTests",
             dependencies: ["Repository", "APK", "Archive", "DistillCrypto", "HTTPTransport", "TestSupport"],

@@ -1,5 +1,6 @@
 import APK
 public import ApkoConfig
+public import HTTPTransport
 public import Repository
 import Resolver
 
@@ -22,10 +23,10 @@ public struct Pipeline: Sendable {
     /// The client doing the reading.
     public let client: RepositoryClient
 
-    /// A pipeline reaching repositories with `options`.
-    public init(options: RepositoryOptions) {
+    /// A pipeline reaching repositories with `options`, remote ones through `http`.
+    public init(options: RepositoryOptions, http: any HTTPClient = URLSessionHTTPClient()) {
         self.options = options
-        self.client = RepositoryClient(options: options)
+        self.client = RepositoryClient(options: options, http: http)
     }
 
     // MARK: Resolve

@@ -29,10 +29,13 @@ public struct LoadedIndex: Sendable {
 public final class RepositoryClient: Sendable {
     /// The options this client was made with.
     public let options: RepositoryOptions
+    /// The HTTP transport for remote repositories and keys.
+    public let http: any HTTPClient
 
-    /// A client with `options`.
-    public init(options: RepositoryOptions) {
+    /// A client with `options`, reaching remote repositories through `http`.
+    public init(options: RepositoryOptions, http: any HTTPClient = URLSessionHTTPClient()) {
         self.options = options
+        self.http = http
     }
 
     // MARK: Keyrings
@@ -89,16 +92,25 @@ public final class RepositoryClient: Sendable {
     public func loadIndex(_ source: RepositorySource, architecture: String, keyring: Keyring) async throws(RepositoryError)
         -> LoadedIndex? {
         let url = source.indexURL(architecture: architecture)
-        let path: String
         switch source.location {
         case .local(let directory):
-            path = "\(directory)/\(architecture)/APKINDEX.tar.gz"
+            let path = "\(directory)/\(architecture)/APKINDEX.tar.gz"
             guard Files.exists(path) else { return nil }
+            let index = try await readIndex(at: path, url: url, source: source, keyring: keyring)
+            if let problem = Self.trustProblem(index.signature, keyring: keyring) {
+                throw RepositoryError(.untrustedIndex, "the index \(url) \(problem)", source: source.description)
+            }
+            return LoadedIndex(source: source, architecture: architecture, url: url, index: index)
         case .remote:
-            path = try await remoteIndex(source: source, url: url)
+            return try await loadRemoteIndex(source, architecture: architecture, keyring: keyring)
         }
+    }
+
+    /// Reads the index at `path` (signature checked, trust not yet required).
+    func readIndex(at path: String, url: String, source: RepositorySource, keyring: Keyring) async throws(RepositoryError)
+        -> APKIndexFile {
         let limit = options.limits.maximumIndexSize
-        let index = try await Self.blocking { () throws(RepositoryError) -> APKIndexFile in
+        return try await Self.blocking { () throws(RepositoryError) -> APKIndexFile in
             do {
                 return try APKIndexFile.read(path: path, keyring: keyring, requiresTrust: false, maximumSize: limit)
             } catch let error as APKError {
@@ -108,10 +120,6 @@ public final class RepositoryClient: Sendable {
                 throw RepositoryError(.invalidIndex, "cannot read the index \(url): \(error)", source: source.description)
             }
         }
-        if let problem = Self.trustProblem(index.signature, keyring: keyring) {
-            throw RepositoryError(.untrustedIndex, "the index \(url) \(problem)", source: source.description)
-        }
-        return LoadedIndex(source: source, architecture: architecture, url: url, index: index)
     }
 
     /// Why an index is not trusted, as the end of a sentence naming its signers; nil when trusted.

@@ -37,15 +37,19 @@ public struct RepositoryOptions: Sendable {
     public var maximumConcurrentFetches: Int
     /// `HTTP_AUTH` credentials, sent to their host when a URL carries none of its own.
     public var authentication: [HTTPAuthentication]
+    /// How connection failures, cut-off bodies and 5xx/429 answers are retried.
+    public var retry: RetryPolicy
 
-    /// Options; by default online, apko's caps, six packages at a time.
+    /// Options; by default online, apko's caps, six packages at a time, four tries per request.
     public init(cache: RepositoryCache, offline: Bool = false, limits: RepositoryLimits = RepositoryLimits(),
-                maximumConcurrentFetches: Int = 6, authentication: [HTTPAuthentication] = []) {
+                maximumConcurrentFetches: Int = 6, authentication: [HTTPAuthentication] = [],
+                retry: RetryPolicy = .standard) {
         self.cache = cache
         self.offline = offline
         self.limits = limits
         self.maximumConcurrentFetches = max(1, maximumConcurrentFetches)
         self.authentication = authentication
+        self.retry = retry
     }
 }
 
