@@ -38,11 +38,16 @@ let package = Package(
         // reader, deterministic writer). Depends on zlib only; no C type in its public API.
         .target(name: "Archive", dependencies: ["CZlib"], swiftSettings: strictSettings),
 
+        // OCI image JSON, layer blobs, the OCI layout and docker-archive writers, and the registry
+        // client (URLSession through FoundationNetworking behind its own HTTPClient protocol).
+        .target(name: "OCI", dependencies: ["Archive", "DistillCrypto"], swiftSettings: strictSettings),
+
         .executableTarget(
             name: "distill",
             dependencies: [
                 "APK",
                 "ApkoConfig",
+                "OCI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -67,5 +72,7 @@ let package = Package(
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "APK", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "DistillCrypto", "TestSupport"],
+                    swiftSettings: strictSettings),
     ]
 )
