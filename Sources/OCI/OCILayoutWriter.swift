@@ -98,6 +98,7 @@ public actor OCILayoutWriter: ImageDestination {
     }
 
     /// Writes `image` into `directory` as a complete layout tagged `refName`, and commits it.
+    @discardableResult
     public static func write(_ image: MultiPlatformImage, to directory: String, refName: String) async throws -> PublishReport {
         let writer = try OCILayoutWriter(directory: directory)
         let report = try await ImagePublisher.publish(image, to: writer, tags: [refName])
