@@ -13,6 +13,10 @@ struct DistillCommand: AsyncParsableCommand {
         version: DistillVersion.current,
         subcommands: [
             ShowConfigCommand.self,
+            APKCommand.self,
+            IndexCommand.self,
+            PackCommand.self,
+            KeygenCommand.self,
             VersionCommand.self,
         ]
     )
