@@ -51,6 +51,10 @@ let package = Package(
         // OCI image JSON, layer blobs, the OCI layout and docker-archive writers, and the registry
         // client (URLSession through FoundationNetworking behind its own HTTPClient protocol).
         .target(name: "OCI", dependencies: ["Archive", "DistillCrypto"], swiftSettings: strictSettings),
+        // cosign-compatible signatures (`.sig`) and SPDX attestations (`.att`) for images in an
+        // OCI layout or a registry, and their verification. SBOM for its strict JSON reader and
+        // SBOM file names, APK for the apk/OCI architecture names of those files.
+        .target(name: "Signing", dependencies: ["OCI", "DistillCrypto", "SBOM", "APK"], swiftSettings: strictSettings),
 
         .executableTarget(
             name: "distill",
@@ -58,6 +62,7 @@ let package = Package(
                 "APK",
                 "ApkoConfig",
                 "OCI",
+                "Signing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,6 +96,12 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "DistillCrypto", "TestSupport"],
                     swiftSettings: strictSettings),
+        // Archive and SBOM build the real images and SBOMs that get signed; APK reads the packages.
+        .testTarget(
+            name: "SigningTests",
+            dependencies: ["Signing", "OCI", "SBOM", "APK", "Archive", "DistillCrypto", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
         // Resolver only for realistic inputs: the real install order and dependency edges.
         .testTarget(
             name: "SBOMTests",

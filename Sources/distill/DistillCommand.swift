@@ -17,6 +17,8 @@ struct DistillCommand: AsyncParsableCommand {
             IndexCommand.self,
             PackCommand.self,
             KeygenCommand.self,
+            SignCommand.self,
+            VerifyCommand.self,
             VersionCommand.self,
         ]
     )
