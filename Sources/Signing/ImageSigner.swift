@@ -81,7 +81,15 @@ public struct ImageSigner: Sendable {
     /// platforms, each signature before its attestation. Every SBOM is checked before anything
     /// is written. A layout store still needs its ``LayoutSignatureStore/commit()``.
     public func sign(_ image: SignableImage, sboms: [Digest: [UInt8]] = [:],
-                     into store: some SignatureStore) async throws -> SigningReport {
+                     into store: some SignatureStore) async throws(SigningError) -> SigningReport {
+        do {
+            return try await signUnwrapped(image, sboms: sboms, into: store)
+        } catch {
+            throw SigningError.wrapping(error)
+        }
+    }
+
+    private func signUnwrapped(_ image: SignableImage, sboms: [Digest: [UInt8]], into store: some SignatureStore) async throws -> SigningReport {
         let manifests = image.manifests
         let known = Set(manifests.map(\.descriptor.digest))
         if let stray = sboms.keys.sorted(by: { $0.description < $1.description }).first(where: { !known.contains($0) }) {

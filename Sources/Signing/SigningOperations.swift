@@ -89,7 +89,16 @@ public enum SigningOperations {
     /// A layout's blobs are all verified before anything is signed; of a registry image only
     /// the manifests are read.
     public static func sign(_ location: ImageLocation, key: PrivateKey, identity: ImageReference? = nil,
-                            sbomDirectory: String? = nil, access: RegistryAccess) async throws -> SigningReport {
+                            sbomDirectory: String? = nil, access: RegistryAccess) async throws(SigningError) -> SigningReport {
+        do {
+            return try await signUnwrapped(location, key: key, identity: identity, sbomDirectory: sbomDirectory, access: access)
+        } catch {
+            throw SigningError.wrapping(error)
+        }
+    }
+
+    private static func signUnwrapped(_ location: ImageLocation, key: PrivateKey, identity: ImageReference?,
+                                      sbomDirectory: String?, access: RegistryAccess) async throws -> SigningReport {
         switch location {
         case .layout(let directory, let refName):
             let store = try LayoutSignatureStore(directory: directory)
@@ -116,7 +125,17 @@ public enum SigningOperations {
     /// identity must match the reference (containers/image's default policy); for a layout only
     /// when `identity` is given.
     public static func verify(_ location: ImageLocation, publicKey: PublicKey, identity: ImageReference? = nil,
-                              requireAttestations: Bool = true, access: RegistryAccess) async throws -> VerificationReport {
+                              requireAttestations: Bool = true, access: RegistryAccess) async throws(SigningError) -> VerificationReport {
+        do {
+            return try await verifyUnwrapped(location, publicKey: publicKey, identity: identity,
+                                             requireAttestations: requireAttestations, access: access)
+        } catch {
+            throw SigningError.wrapping(error)
+        }
+    }
+
+    private static func verifyUnwrapped(_ location: ImageLocation, publicKey: PublicKey, identity: ImageReference?,
+                                        requireAttestations: Bool, access: RegistryAccess) async throws -> VerificationReport {
         switch location {
         case .layout(let directory, let refName):
             let layout: OCILayout
