@@ -26,9 +26,16 @@ storage:
 http:
   addr: 127.0.0.1:$port
 YML
-    # setsid: the registry outlives this script and the test process's group signals.
-    setsid docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
-    echo $! >"$dir/registry.pid"
+    # A new session, so the registry outlives this script and the test's signals, and no file
+    # descriptor but its log: Foundation's Process watches a socket its child inherits to learn
+    # that the child exited, and a registry holding that socket would make the caller wait forever.
+    python3 -c '
+import subprocess, sys
+log = open(sys.argv[1], "wb")
+child = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                         close_fds=True, start_new_session=True)
+print(child.pid)
+' "$dir/registry.log" docker-registry serve "$dir/config.yml" >"$dir/registry.pid"
     local i
     for i in $(seq 100); do
       if curl -sf "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; then

@@ -136,7 +136,10 @@ public struct ImageVerifier: Sendable {
         // A name without tag or digest parses as `:latest`; containers/image rejects it instead.
         let lastComponent = signed.split(separator: "/").last ?? ""
         let isNameOnly = !signed.contains("@") && !lastComponent.contains(":")
-        guard !isNameOnly, reference.name == expected.name else {
+        guard !isNameOnly else {
+            throw SigningError(.invalidPayload, "docker-reference \"\(signed)\" has no tag, which containers/image's default policy refuses")
+        }
+        guard reference.name == expected.name else {
             throw SigningError(.invalidPayload, "docker-reference \"\(signed)\" does not name \(expected.name)")
         }
         if let tag = expected.tag, expected.digest == nil, reference.tag != tag || reference.digest != nil {
