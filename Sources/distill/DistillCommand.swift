@@ -12,6 +12,7 @@ struct DistillCommand: AsyncParsableCommand {
             """,
         version: DistillVersion.current,
         subcommands: [
+            PushCommand.self,
             ShowConfigCommand.self,
             VersionCommand.self,
         ]
