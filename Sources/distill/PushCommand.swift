@@ -9,8 +9,9 @@ struct PushCommand: AsyncParsableCommand {
         abstract: "Push an image from an OCI layout directory to a registry.",
         discussion: """
             Blobs the registry already has are skipped; manifests go by digest, then the index, and \
-            the tag is set only when everything below it is in place. Prints the pushed reference \
-            with its digest.
+            the tag is set only when everything below it is in place. Signatures and attestations \
+            stored in the layout (cosign's layout) follow under cosign's sha256-<digest>.sig/.att \
+            tags. Prints the pushed reference with its digest.
 
             Example:
               distill push out/ registry.example/app:1.0
@@ -34,6 +35,6 @@ struct PushCommand: AsyncParsableCommand {
         let target = try ImageReference(parsing: reference)
         let access = try registry.access(environment: ProcessInfo.processInfo.environment)
         let report = try await LayoutPush.push(layout: layout, refName: image, to: target, access: access)
-        print("\(target.name)@\(report.digest)")
+        print("\(target.name)@\(report.image.digest)")
     }
 }

@@ -150,15 +150,9 @@ struct LayoutWriterTests {
         let image = try TestImages.twoPlatformImage(in: scratch)
         try await OCILayoutWriter.write(image, to: layout, refName: Self.tag)
 
-        let payload = Array("{\"critical\":{\"identity\":{\"docker-reference\":\"registry.example/distill/test\"},\"image\":{\"docker-manifest-digest\":\"\(image.index.descriptor.digest)\"},\"type\":\"cosign container image signature\"},\"optional\":null}".utf8)
-        let config = Blob(mediaType: MediaType.imageConfig, bytes: Array("{\"architecture\":\"\",\"os\":\"\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"config\":{}}".utf8))
-        var layer = Descriptor(mediaType: MediaType.cosignSimpleSigning, bytes: payload)
-        layer.annotations = ["dev.cosignproject.cosign/signature": "MEUCIQ=="]
-        let manifest = try JSONDocument(encoding: ImageManifest(config: config.descriptor, layers: [layer]), mediaType: MediaType.imageManifest)
-        let signature = try Image(manifest: manifest, blobs: [config, Blob(descriptor: layer, content: .bytes(payload))])
-
+        let signature = try TestImages.signatureManifest(for: image.index.descriptor.digest, repository: "registry.example/distill/test")
         let writer = try OCILayoutWriter(directory: layout, indexMode: .update)
-        _ = try await ImagePublisher.publish(signature, to: writer, tags: [])
+        try await ImagePublisher.publish(signature, to: writer, tags: [])
         var entry = signature.manifest.descriptor
         entry.annotations = [AnnotationKey.cosignKind: CosignLayoutKind.signatures]
         try await writer.addIndexEntry(entry)

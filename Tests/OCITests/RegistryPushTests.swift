@@ -192,4 +192,47 @@ struct RegistryPushTests {
         let notLayout = try DistillBinary.run(["push", "docker", target], in: scratch, expectSuccess: false)
         #expect(notLayout.standardError == "Error: docker: not an OCI layout (no oci-layout file)\n")
     }
+
+    @Test("signatures stored in the layout follow the image under cosign's tag; a layout with several images and signatures is refused")
+    func pushSignedLayout() async throws {
+        let scratch = try ScratchDirectory()
+        let registry = try LocalRegistry()
+        defer { registry.stop() }
+        let image = try TestImages.twoPlatformImage(in: scratch)
+        let layout = scratch.path("layout")
+        try await OCILayoutWriter.write(image, to: layout, refName: "signed:1")
+        let signature = try TestImages.signatureManifest(for: image.index.descriptor.digest, repository: "\(registry.host)/distill/signed")
+        let writer = try OCILayoutWriter(directory: layout, indexMode: .update)
+        try await ImagePublisher.publish(signature, to: writer, tags: [])
+        var entry = signature.manifest.descriptor
+        entry.annotations = [AnnotationKey.cosignKind: CosignLayoutKind.signatures]
+        try await writer.addIndexEntry(entry)
+        try await writer.commit()
+
+        let access = RegistryAccess(http: URLSessionHTTPClient(), retry: Self.fast)
+        let report = try await LayoutPush.push(layout: layout, refName: nil, to: ImageReference(parsing: "\(registry.host)/distill/signed:1"),
+                                               access: access)
+        #expect(report.image.digest == image.index.descriptor.digest)
+        #expect(report.attachments.map(\.digest) == [signature.manifest.descriptor.digest])
+        let signatureTag = "sha256-\(image.index.descriptor.digest.hex).sig"
+        #expect(try registry.tags("distill/signed").sorted() == ["1", signatureTag])
+        let raw = try ExternalTool.run("skopeo", ["inspect", "--tls-verify=false", "--raw", "docker://\(registry.host)/distill/signed:\(signatureTag)"],
+                                       in: scratch)
+        #expect([UInt8](raw.standardOutput) == signature.manifest.bytes)
+
+        // A second image in the same layout makes the signature's subject ambiguous.
+        let other = try MultiPlatformImage(images: [TestImages.image(architecture: "riscv64", layers: [
+            TestImages.layer(TestImages.smallRootfs(marker: "riscv64"), in: scratch),
+        ])])
+        let adding = try OCILayoutWriter(directory: layout, indexMode: .update)
+        try await ImagePublisher.publish(other, to: adding, tags: ["other:1"])
+        try await adding.commit()
+        let error = await thrownOCIError {
+            _ = try await LayoutPush.push(layout: layout, refName: "signed:1", to: ImageReference(parsing: "\(registry.host)/distill/signed:2"),
+                                          access: access)
+        }
+        #expect(error?.kind == .invalidLayout)
+        #expect(error?.message == "the layout holds 2 images and signatures; cannot tell which image they sign")
+        #expect(!(try registry.tags("distill/signed").contains("2")))
+    }
 }
