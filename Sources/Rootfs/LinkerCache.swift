@@ -207,8 +207,8 @@ extension Composition {
     /// are made). Directories: those of `ld.so.conf` (with `include` globs) first, then `/lib`
     /// and `/usr/lib` as glibc's trusted directories; the same directory reached twice counts
     /// once and the first occurrence of a soname wins, as in ldconfig. Each `lib*.so*`/`ld-*.so*`
-    /// shared object (a symlink only when it is named after its soname) becomes an entry from its
-    /// `DT_SONAME` (or its name) to its path; ELF bytes are read from the packages.
+    /// shared object becomes an entry from its `DT_SONAME` (or its name) to its path, plus one for
+    /// the development link as ldconfig makes it; ELF bytes are read from the packages.
     func writeLinkerCache() throws(RootfsError) {
         guard lookup("etc/ld.so.conf")?.node.kind == .regular else { return }
         var directories: [String] = []
@@ -219,7 +219,8 @@ extension Composition {
         var seenDirectories = Set<String>()
         for directory in directories {
             guard let resolved = try? tree.resolveDirectory(directory), seenDirectories.insert(resolved).inserted else { continue }
-            var chosen: [String: (name: String, entry: LinkerCache.Entry)] = [:]
+            // Per key: the entry, its file name, and whether the file is named after the key.
+            var chosen: [String: (name: String, exact: Bool, entry: LinkerCache.Entry)] = [:]
             for name in tree.sortedChildren(of: resolved) where (name.hasPrefix("lib") || name.hasPrefix("ld-")) && name.contains(".so") {
                 let path = Paths.join(resolved, name)
                 guard let node = tree[path], node.kind == .regular || node.kind == .symlink,
@@ -230,19 +231,41 @@ extension Composition {
                 guard let object else { continue }
                 let soname = object.soname ?? name
                 guard soname.hasPrefix("lib") || soname.hasPrefix("ld-"), !soname.contains("/") else { continue }
-                if node.kind == .symlink && name != soname { continue }
-                let entry = LinkerCache.Entry(key: soname, value: "/" + Paths.join(directory, name), flags: object.flags)
-                if let current = chosen[soname] {
-                    let preferNew = name == soname
-                        || (current.name != soname && LinkerCache.compare(Array(name.utf8), Array(current.name.utf8)) > 0)
-                    if !preferNew { continue }
+                // ldconfig lists a file under its soname, and the development link (`libfoo.so`
+                // for `libfoo.so.1`) under its own name; another symlink is an alias it skips. A
+                // regular file named otherwise (`libfoo.so.1.2.3`) stands for its soname when
+                // no file in the directory is named after it (ldconfig would make that link).
+                let key: String
+                let exact: Bool
+                if name == soname || name == Self.developmentName(of: soname) {
+                    (key, exact) = (name, true)
+                } else if node.kind == .regular {
+                    (key, exact) = (soname, false)
+                } else {
+                    continue
                 }
-                chosen[soname] = (name, entry)
+                if let current = chosen[key] {
+                    if current.exact { continue }
+                    if !exact && LinkerCache.compare(Array(name.utf8), Array(current.name.utf8)) <= 0 { continue }
+                }
+                chosen[key] = (name, exact, LinkerCache.Entry(key: key, value: "/" + Paths.join(directory, name), flags: object.flags))
             }
             entries += chosen.keys.sorted().map { chosen[$0]!.entry }
         }
         let bigEndian = request.architecture == "s390x"
         try writeFile("etc/ld.so.cache", .bytes(LinkerCache.encode(entries, bigEndian: bigEndian)), what: "/etc/ld.so.cache")
+    }
+
+    /// `libfoo.so` for `libfoo.so.1.2`: the name the linker looks for at build time.
+    static func developmentName(of soname: String) -> String {
+        if soname.hasSuffix(".so") { return soname }
+        let bytes = Array(soname.utf8)
+        let marker = Array(".so.".utf8)
+        guard bytes.count >= marker.count,
+              let start = (0...(bytes.count - marker.count)).last(where: { Array(bytes[$0..<($0 + marker.count)]) == marker }) else {
+            return soname
+        }
+        return String(decoding: bytes[..<start], as: UTF8.self) + ".so"
     }
 
     /// The directories an `ld.so.conf` names, following `include` globs (at most 8 deep).
