@@ -69,6 +69,10 @@ final class Composition {
 }
 
 extension Rootfs {
+    /// The most entries a rootfs may hold (each costs memory until the layers are written); the
+    /// APK module already caps one package at a million.
+    public static let maximumEntryCount = 10_000_000
+
     /// Builds the rootfs for `request`, in apko's order (reference/apko.md §3.1): base layout and
     /// apk's state files, keys, the packages, accounts, `/etc/apko.json`, `paths`, certificates
     /// and their checksums, the runtime keyring, the s6 tree, busybox links, `ld.so.cache`, and
@@ -85,6 +89,10 @@ extension Rootfs {
             let installer = Installer(index: index, package: package, names: composition.names,
                                       infos: request.packages.map(\.info))
             try installer.install(into: &composition.tree, records: &composition.records)
+            guard composition.tree.nodes.count <= Rootfs.maximumEntryCount else {
+                throw RootfsError(.tooLarge, "\(package.info.nameVersion): the rootfs holds more than \(Rootfs.maximumEntryCount) entries",
+                                  packages: [package.info.nameVersion])
+            }
         }
         try composition.completeLibraryLayout()
         try composition.applyAccounts()

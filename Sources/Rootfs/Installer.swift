@@ -36,6 +36,15 @@ struct Installer {
         var record = InstalledRecord(info: package.info, repositoryTag: package.repositoryTag, scripts: package.scripts)
         // Archive path → tree path of this package's regular files, for its hard links.
         var installedFiles: [String: String] = [:]
+        // Archive directory → tree directory, so each file does not resolve its path afresh.
+        var directories: [String: String] = [:]
+        // apk installs nothing of a package whose installed size is 0 (a virtual package) and
+        // runs none of its scripts, but still records it.
+        guard package.info.installedSize != 0 else {
+            record.scripts = []
+            records.append(record)
+            return
+        }
         records.append(record)
         for entry in package.dataEntries {
             if let reason = TarName.unsafeReason(entry.path) {
@@ -43,9 +52,10 @@ struct Installer {
                                   path: entry.path, packages: [nameVersion])
             }
             if entry.kind == .directory {
-                try installDirectory(entry, tree: &tree, record: &record)
+                directories[entry.path] = try installDirectory(entry, tree: &tree, record: &record)
             } else {
-                try installFile(entry, tree: &tree, record: &record, records: &records, installedFiles: &installedFiles)
+                try installFile(entry, tree: &tree, record: &record, records: &records, installedFiles: &installedFiles,
+                                directories: &directories)
             }
         }
         records[index] = record
@@ -53,7 +63,9 @@ struct Installer {
 
     // MARK: Directories
 
-    private func installDirectory(_ entry: APKFile.DataEntry, tree: inout FileTree, record: inout InstalledRecord) throws(RootfsError) {
+    /// Installs a directory entry; returns where the directory is in the tree.
+    private func installDirectory(_ entry: APKFile.DataEntry, tree: inout FileTree,
+                                  record: inout InstalledRecord) throws(RootfsError) -> String {
         let directoryIndex = record.directory(entry.path)
         record.directories[directoryIndex].acl = InstalledACL(entry)
         let reference = RecordReference(package: index, directory: directoryIndex, file: nil)
@@ -87,6 +99,7 @@ struct Installer {
                                       "\(nameVersion): directory \(quoted(entry.path)) is a symlink to \(quoted(existing.linkTarget)), which is not a directory in the image",
                                       path: entry.path, packages: [nameVersion])
                 }
+                return target.path
             default:
                 throw RootfsError(.typeConflict,
                                   "\(nameVersion): directory \(quoted(entry.path)) would replace a file\(ownerText(existing))",
@@ -99,23 +112,31 @@ struct Installer {
             node.record = reference
             tree.set(node, at: path)
         }
+        return path
     }
 
     // MARK: Files, links, devices
 
     private func installFile(_ entry: APKFile.DataEntry, tree: inout FileTree, record: inout InstalledRecord,
-                             records: inout [InstalledRecord], installedFiles: inout [String: String]) throws(RootfsError) {
+                             records: inout [InstalledRecord], installedFiles: inout [String: String],
+                             directories: inout [String: String]) throws(RootfsError) {
         let archiveDirectory = Paths.parent(entry.path)
         let name = Paths.baseName(entry.path)
         guard let directoryIndex = archiveDirectory.isEmpty ? record.directory("") : record.directoryIndex[archiveDirectory] else {
             throw RootfsError(.missingDirectory, "\(nameVersion): \(quoted(entry.path)): no dirent in archive",
                               path: entry.path, packages: [nameVersion])
         }
-        let parent = try named(entry.path) { () throws(PathProblem) -> String in
-            guard let directory = try tree.resolveDirectory(archiveDirectory) else {
-                throw PathProblem(kind: .missingDirectory, reason: "has no directory \(quoted(archiveDirectory)) in the image")
+        let parent: String
+        if let known = directories[archiveDirectory] {
+            parent = known
+        } else {
+            parent = try named(entry.path) { () throws(PathProblem) -> String in
+                guard let directory = try tree.resolveDirectory(archiveDirectory) else {
+                    throw PathProblem(kind: .missingDirectory, reason: "has no directory \(quoted(archiveDirectory)) in the image")
+                }
+                return directory
             }
-            return directory
+            directories[archiveDirectory] = parent
         }
         let path = Paths.join(parent, name)
 
@@ -160,6 +181,8 @@ struct Installer {
             case .skip:
                 return
             case .overwrite:
+                // A symlink that is replaced may have led cached directories elsewhere.
+                if existing.kind == .symlink { directories.removeAll() }
                 if let old = existing.record, let file = old.file {
                     if old.package == index {
                         record.directories[old.directory].files[file].isRemoved = true

@@ -205,3 +205,72 @@ struct InstallRulesTests {
 enum Layout {
     static let installed = "usr/lib/apk/db/installed"
 }
+
+@Suite("installed database format")
+struct InstalledDatabaseFormatTests {
+    /// Every header field apk-tools 2.14 writes, in its order (`C P V A S I T U L o m t c k D p i`,
+    /// then `r q s f`), records sorted by name whatever the install order, and a virtual
+    /// (`I:0`) package recorded without files or scripts.
+    @Test func recordsInApkToolsOrder() throws {
+        let scratch = try ScratchDirectory()
+        let full = try Synthetic.package("zz-full", items: [.directory("etc"), .file("etc/full.conf", "full\n")], scratch: scratch) { info in
+            info.maintainer = "Jane Doe <jane@example.invalid>"
+            info.commit = "0123456789abcdef"
+            info.providerPriority = 10
+            info.depends = [try Dependency(parsing: "so:libc.musl-x86_64.so.1"), try Dependency(parsing: "base>=1.0")]
+            info.provides = [try Dependency(parsing: "cmd:full=1.0-r0"), try Dependency(parsing: "full-virtual")]
+            info.installIf = [try Dependency(parsing: "base=1.0-r0"), try Dependency(parsing: "docs")]
+            info.replaces = [try Dependency(parsing: "old-full")]
+            info.replacesPriority = 5
+        }
+        var tagged = full
+        tagged.repositoryTag = "testing"
+        let virtual = try Synthetic.package("virtual", installedSize: 0,
+                                            scripts: [APKFile.Script(kind: .postInstall, content: Array("#!/bin/sh\n".utf8))],
+                                            items: [.directory("etc"), .file("etc/never", "x")], scratch: scratch)
+        let rootfs = try Rootfs.compose(RootfsRequest(architecture: "x86_64", packages: [tagged, virtual]))
+        let database = String(decoding: try #require(try rootfs.contents(of: Layout.installed)), as: UTF8.self)
+        let info = tagged.info
+        #expect(database == """
+            C:\(virtual.info.checksum!)
+            P:virtual
+            V:1.0-r0
+            A:x86_64
+            S:\(virtual.info.fileSize!)
+            I:0
+            T:virtual test package
+            U:https://example.invalid/
+            L:MIT
+            o:virtual
+            t:1700000000
+
+            C:\(info.checksum!)
+            P:zz-full
+            V:1.0-r0
+            A:x86_64
+            S:\(info.fileSize!)
+            I:5
+            T:zz-full test package
+            U:https://example.invalid/
+            L:MIT
+            o:zz-full
+            m:Jane Doe <jane@example.invalid>
+            t:1700000000
+            c:0123456789abcdef
+            k:10
+            D:so:libc.musl-x86_64.so.1 base>=1.0
+            p:cmd:full=1.0-r0 full-virtual
+            i:base=1.0-r0 docs
+            r:old-full
+            q:5
+            s:testing
+            F:etc
+            R:full.conf
+            Z:\(q1(Array("full\n".utf8)))
+
+
+            """)
+        #expect(try rootfs.contents(of: "etc/never") == nil)
+        #expect(try rootfs.contents(of: "lib/apk/db/scripts.tar") == [UInt8](repeating: 0, count: 1024))
+    }
+}

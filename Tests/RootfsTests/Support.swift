@@ -86,7 +86,7 @@ enum Synthetic {
     static func package(_ name: String, version: String = "1.0-r0", origin: String? = nil, replaces: [String] = [],
                         replacesPriority: Int? = nil, installedSize: UInt64? = nil, provides: [String] = [],
                         scripts: [APKFile.Script] = [], triggers: [String] = [], items: [Item],
-                        scratch: ScratchDirectory) throws -> RootfsPackage {
+                        scratch: ScratchDirectory, configure: (inout PackageInfo) throws -> Void = { _ in }) throws -> RootfsPackage {
         let data = MemorySink()
         let tar = TarWriter(sink: data, refusesUnsafeNames: false)
         for item in items {
@@ -112,6 +112,7 @@ enum Synthetic {
                                replaces: try replaces.map { try Dependency(parsing: $0) }, replacesPriority: replacesPriority,
                                triggers: triggers)
         info.installedSize = installedSize ?? UInt64(max(1, items.reduce(0) { $0 + $1.content.count }))
+        try configure(&info)
         info.dataHash = DigestAlgorithm.sha256.hash(dataMember).hex
 
         let control = MemorySink()
