@@ -46,11 +46,15 @@ struct Installer {
             return
         }
         records.append(record)
-        for entry in package.dataEntries {
-            if let reason = TarName.unsafeReason(entry.path) {
-                throw RootfsError(.unsafePath, "\(nameVersion): refusing \(quoted(entry.path)): \(reason)",
-                                  path: entry.path, packages: [nameVersion])
+        for shipped in package.dataEntries {
+            if let reason = TarName.unsafeReason(shipped.path) {
+                throw RootfsError(.unsafePath, "\(nameVersion): refusing \(quoted(shipped.path)): \(reason)",
+                                  path: shipped.path, packages: [nameVersion])
             }
+            // `a//b` is a harmless spelling of `a/b`; the tree and the record use the plain one.
+            var entry = shipped
+            entry.path = Paths.components(entry.path).joined(separator: "/")
+            if entry.kind == .hardLink { entry.linkTarget = Paths.components(entry.linkTarget).joined(separator: "/") }
             if entry.kind == .directory {
                 directories[entry.path] = try installDirectory(entry, tree: &tree, record: &record)
             } else {

@@ -128,6 +128,16 @@ struct InstallRulesTests {
         #expect(database.contains("F:lib\nR:libfoo.so.1\nZ:\(q1(Array("elf".utf8)))\nF:\nR:top\n"))
     }
 
+    @Test func doubledSlashesAreThePlainPath() throws {
+        let scratch = try ScratchDirectory()
+        let package = try Synthetic.package("slashes", items: [.directory("opt/"), .directory("opt//sub/"), .file("opt//sub//x", "x"),
+                                                              .hardlink("opt/sub/y", to: "opt//sub//x")], scratch: scratch)
+        let rootfs = try Rootfs.compose(RootfsRequest(architecture: "x86_64", packages: [package]))
+        #expect(rootfs.manifest.packages[0].files == ["opt/sub/x", "opt/sub/y"])
+        #expect(rootfs.manifest.packages[0].directories == ["opt", "opt/sub"])
+        #expect(try rootfs.contents(of: "opt/sub/y") == Array("x".utf8))
+    }
+
     @Test func fileReplacesASymlinkInsteadOfWritingThroughIt() throws {
         let scratch = try ScratchDirectory()
         let first = try Synthetic.package("first", items: [.directory("etc"), .file("etc/passwd", "orig\n"), .symlink("etc/link", to: "passwd")],
