@@ -1,10 +1,11 @@
 # Distill — two commands do everything on a fresh Debian machine with the Swift toolchain:
 #   make demo   build, sign, verify and run the demo image from the embedded repository (offline)
 #   make test   the whole test suite, installing what it needs
+#   make bench  speed measurements beside the standard tools (not pass/fail)
 SWIFT ?= swift
 RELEASE_BIN = .build/release/distill
 
-.PHONY: all build release test deps clean
+.PHONY: all build release test bench deps clean
 
 all: build
 
@@ -20,6 +21,10 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Speed beside gzip, openssl and friends; prints ratios to bench/results/latest.txt, never fails on speed.
+bench: deps
+	scripts/bench.sh
 
 clean:
 	rm -rf .build

@@ -73,43 +73,48 @@ public struct Dependency: Sendable, Hashable, CustomStringConvertible {
     /// Parses one dependency token. Throws an ``APKError`` of kind ``APKError/Kind/invalidDependency``
     /// when apk-tools would refuse the text (empty name, operator without a valid version, …).
     public init(parsing text: Substring) throws {
+        // Works on UTF-8 bytes: every byte the syntax cares about is ASCII, and an index stores
+        // hundreds of thousands of dependencies, so Character-by-Character scanning would dominate.
         var body = text
         var conflict = false
-        if body.first == "!" {
+        if body.utf8.first == UInt8(ascii: "!") {
             conflict = true
             body = body.dropFirst()
         }
-        let operatorCharacters: Set<Character> = ["<", ">", "=", "~"]
+        func isOperator(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "=") || byte == UInt8(ascii: "~")
+        }
         var namePart = body
         var op = VersionOperator.any
         var version: String? = nil
-        if let opStart = body.firstIndex(where: { operatorCharacters.contains($0) }) {
+        if let opStart = body.utf8.firstIndex(where: isOperator) {
             namePart = body[..<opStart]
             let rest = body[opStart...]
-            let opEnd = rest.firstIndex(where: { !operatorCharacters.contains($0) }) ?? rest.endIndex
+            let opEnd = rest.utf8.firstIndex(where: { !isOperator($0) }) ?? rest.endIndex
             let opText = rest[..<opEnd]
             let versionText = rest[opEnd...]
             var mask = VersionOperator()
-            for character in opText {
-                switch character {
-                case "<": mask.insert(.less)
-                case ">": mask.insert(.greater)
-                case "~": mask.formUnion([.fuzzy, .equal])
+            for byte in opText.utf8 {
+                switch byte {
+                case UInt8(ascii: "<"): mask.insert(.less)
+                case UInt8(ascii: ">"): mask.insert(.greater)
+                case UInt8(ascii: "~"): mask.formUnion([.fuzzy, .equal])
                 default: mask.insert(.equal)
                 }
             }
             if versionText.isEmpty {
                 throw APKError.invalidDependency(String(text), "operator '\(opText)' has no version after it")
             }
-            if mask != .checksum && !APKVersion(String(versionText)).isValid {
+            let versionString = String(versionText)
+            if mask != .checksum && !APKVersion(versionString).isValid {
                 throw APKError.invalidDependency(String(text), "'\(versionText)' is not a valid apk version")
             }
             op = mask
-            version = String(versionText)
+            version = versionString
         }
         var tag: String? = nil
-        if let at = namePart.firstIndex(of: "@") {
-            let tagText = namePart[namePart.index(after: at)...]
+        if let at = namePart.utf8.firstIndex(of: UInt8(ascii: "@")) {
+            let tagText = namePart[namePart.utf8.index(after: at)...]
             if tagText.isEmpty {
                 throw APKError.invalidDependency(String(text), "'@' is not followed by a repository tag")
             }
@@ -119,8 +124,10 @@ public struct Dependency: Sendable, Hashable, CustomStringConvertible {
         if namePart.isEmpty {
             throw APKError.invalidDependency(String(text), "the package name is empty")
         }
-        if let bad = namePart.unicodeScalars.first(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
-            throw APKError.invalidDependency(String(text), "the name contains the control or space character U+\(String(bad.value, radix: 16, uppercase: true))")
+        // Bytes of multi-byte UTF-8 sequences are all >= 0x80, so this finds exactly the ASCII
+        // control and space characters.
+        if let bad = namePart.utf8.first(where: { $0 <= 0x20 || $0 == 0x7F }) {
+            throw APKError.invalidDependency(String(text), "the name contains the control or space character U+\(String(bad, radix: 16, uppercase: true))")
         }
         self.init(name: String(namePart), tag: tag, op: op, version: version, isConflict: conflict)
     }
@@ -131,7 +138,8 @@ public struct Dependency: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a space- or newline-separated list (an APKINDEX `D:` line, a `.PKGINFO` `install_if`).
     public static func parseList(_ text: Substring) throws -> [Dependency] {
-        try text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map { try Dependency(parsing: $0) }
+        try text.utf8.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\t") })
+            .map { try Dependency(parsing: Substring($0)) }
     }
 
     public static func parseList(_ text: String) throws -> [Dependency] {

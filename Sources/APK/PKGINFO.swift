@@ -5,7 +5,16 @@ public enum PKGINFO {
 
     /// Parses `.PKGINFO` text. Comment lines (`#`) and unknown keys (e.g. abuild's `packager`) are
     /// ignored; list keys (`depend`, `provides`, `replaces`, …) accumulate over repeated lines.
+    /// A dependency line apk cannot parse is dropped, as apk-tools drops it (its `.PKGINFO` reader
+    /// ignores `apk_pkg_add_info`'s failure); see the `warnings` variant to learn about it.
     public static func parse(_ bytes: some Collection<UInt8>, source: String? = nil) throws -> PackageInfo {
+        var warnings: [String] = []
+        return try parse(bytes, source: source, warnings: &warnings)
+    }
+
+    /// Parses `.PKGINFO` text, appending a one-line warning for every dependency line dropped
+    /// because apk cannot parse it (e.g. melange's `provides = so:libx.so.0unstable=0unstable`).
+    public static func parse(_ bytes: some Collection<UInt8>, source: String? = nil, warnings: inout [String]) throws -> PackageInfo {
         var info = PackageInfo(name: "", version: "")
         var lineNumber = 0
         for rawLine in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
@@ -23,12 +32,15 @@ public enum PKGINFO {
             }
             let key = String(line[..<separator.lowerBound])
             let value = String(line[separator.upperBound...])
-            func dependencies() throws -> [Dependency] {
+            func dependencies() -> [Dependency] {
                 do {
                     return try Dependency.parseList(value)
                 } catch let error as APKError {
-                    throw APKError(.malformedPackageInfo, ".PKGINFO line \(lineNumber): \(error.message)", source: source)
+                    warnings.append(".PKGINFO line \(lineNumber) ignored: \(error.message)")
+                } catch {
+                    warnings.append(".PKGINFO line \(lineNumber) ignored: \(error)")
                 }
+                return []
             }
             func number<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
                 guard let parsed = T(value) else {
@@ -51,10 +63,10 @@ public enum PKGINFO {
             case "commit": info.commit = value
             case "provider_priority": info.providerPriority = try number(Int.self)
             case "replaces_priority": info.replacesPriority = try number(Int.self)
-            case "depend": info.depends += try dependencies()
-            case "provides": info.provides += try dependencies()
-            case "replaces": info.replaces += try dependencies()
-            case "install_if": info.installIf += try dependencies()
+            case "depend": info.depends += dependencies()
+            case "provides": info.provides += dependencies()
+            case "replaces": info.replaces += dependencies()
+            case "install_if": info.installIf += dependencies()
             case "triggers": info.triggers += value.split(separator: " ").map(String.init)
             case "datahash": info.dataHash = value
             default: break

@@ -12,8 +12,12 @@ struct DistillCommand: AsyncParsableCommand {
             """,
         version: DistillVersion.current,
         subcommands: [
-            PushCommand.self,
             ShowConfigCommand.self,
+            APKCommand.self,
+            IndexCommand.self,
+            PackCommand.self,
+            PushCommand.self,
+            KeygenCommand.self,
             VersionCommand.self,
         ]
     )
