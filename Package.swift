@@ -45,6 +45,11 @@ let package = Package(
         // gzip (member-aware reader, deterministic and block-parallel writers) and tar (streaming
         // reader, deterministic writer). Depends on zlib only; no C type in its public API.
         .target(name: "Archive", dependencies: ["CZlib"], swiftSettings: strictSettings),
+        // The Compose stage: installs verified packages into an in-memory tree (apk's file and
+        // conflict rules), writes apk's installed-state files and apko's generated files, and
+        // streams each layer's tar into a caller's sink. File bytes stay in the expanded package
+        // tars until a layer is written.
+        .target(name: "Rootfs", dependencies: ["APK", "Archive", "DistillCrypto"], swiftSettings: strictSettings),
         // SPDX 2.3 SBOMs. Takes image facts as plain strings, so it does not depend on OCI.
         .target(name: "SBOM", dependencies: ["APK", "DistillCrypto"], swiftSettings: strictSettings),
 
@@ -92,6 +97,8 @@ let package = Package(
         .testTarget(name: "ApkoConfigTests", dependencies: ["ApkoConfig", "APK", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "APK", "TestSupport"],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "RootfsTests", dependencies: ["Rootfs", "APK", "Archive", "DistillCrypto", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "DistillCrypto", "TestSupport"],

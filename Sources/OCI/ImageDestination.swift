@@ -44,6 +44,7 @@ public struct PublishReport: Sendable, Equatable {
 /// incomplete image.
 public enum ImagePublisher {
     /// Publishes a multi-platform image and points every tag in `tags` at its index.
+    @discardableResult
     public static func publish(_ image: MultiPlatformImage, to destination: some ImageDestination,
                                tags: [String]) async throws -> PublishReport {
         var report = PublishReport(digest: image.index.descriptor.digest)
@@ -57,6 +58,7 @@ public enum ImagePublisher {
     }
 
     /// Publishes one image (or artifact manifest) and points every tag in `tags` at it.
+    @discardableResult
     public static func publish(_ image: Image, to destination: some ImageDestination,
                                tags: [String]) async throws -> PublishReport {
         var report = PublishReport(digest: image.manifest.descriptor.digest)

@@ -114,10 +114,10 @@ public actor OCILayoutWriter: ImageDestination {
         FileSystem.fileSize(try blobPath(descriptor.digest)) == descriptor.size
     }
 
-    /// Stores a blob under `blobs/sha256/<hex>` through a temporary name. Bytes are checked
-    /// against the descriptor before anything is renamed into place; a file is hard-linked when
-    /// it is on the same file system (the caller must not change it afterwards), otherwise copied
-    /// and hashed while copying.
+    /// Stores a blob under `blobs/sha256/<hex>` through a temporary name. The content is checked
+    /// against the descriptor before it is renamed into place: a file on the same file system is
+    /// hard-linked and then hashed (reading is cheaper than a second copy of a layer; the caller
+    /// must not change the file afterwards), any other file is copied and hashed while copying.
     public func putBlob(_ blob: Blob) throws(OCIError) {
         try checkWritable()
         let path = try blobPath(blob.descriptor.digest)
@@ -127,19 +127,17 @@ public actor OCILayoutWriter: ImageDestination {
             try FileSystem.writeAtomically(bytes, to: path)
         case .file(let source):
             let temporary = FileSystem.temporarySibling(of: path)
-            if link(source, temporary) == 0 {
-                guard FileSystem.fileSize(temporary) == blob.descriptor.size else {
-                    unlink(temporary)
-                    throw OCIError(.sizeMismatch, "file is not \(blob.descriptor.size) bytes as its descriptor says", source: source)
-                }
-                do {
-                    try FileSystem.rename(temporary, to: path)
-                } catch {
-                    unlink(temporary)
-                    throw error
-                }
-            } else {
+            guard link(source, temporary) == 0 else {
                 try copy(blob, from: source, to: path)
+                return
+            }
+            do {
+                let (size, digest) = try BlobCheck.hashFile(temporary, algorithm: blob.descriptor.digest.algorithm)
+                try BlobCheck.verify(size: size, digest: digest, against: blob.descriptor, source: source)
+                try FileSystem.rename(temporary, to: path)
+            } catch {
+                unlink(temporary)
+                throw error
             }
         }
     }

@@ -152,21 +152,71 @@ public struct RegistrySource: ImageSource {
     }
 }
 
+/// What `distill push` did: the image, and the signature and attestation manifests that went
+/// with it.
+public struct LayoutPushReport: Sendable {
+    /// The image (index or manifest) push; its digest is what the tag points at.
+    public var image: PublishReport
+    /// One report per signature or attestation manifest, tagged `sha256-<hex>.sig` / `.att`.
+    public var attachments: [PublishReport]
+}
+
 /// `distill push OCI-DIR REF`: publishing an image that is already built.
 public enum LayoutPush {
     /// Pushes the image `refName` names in the layout at `directory` (or its only image) to
-    /// `reference`: blobs, manifests by digest, then the tag (or, for a digest reference, no
-    /// tag). Every blob is verified while the layout is read. Returns what was done; the
-    /// report's digest is the pushed index or manifest.
+    /// `reference`: blobs, manifests by digest, then the tag (none for a digest reference).
+    /// Every blob is verified while the layout is read.
+    ///
+    /// Signature and attestation manifests in the layout (index.json entries with cosign's `kind`
+    /// `dev.cosignproject.cosign/sigs` / `atts`, as `cosign save` and Distill's signer write them)
+    /// are pushed afterwards under cosign's tags, `sha256-<image hex>.sig` and `.att`, as
+    /// `cosign load` does. cosign's layout holds one image, so a layout with several images and
+    /// signatures is refused: nothing would say which image they sign.
     public static func push(layout directory: String, refName: String?, to reference: ImageReference,
-                            access: RegistryAccess) async throws -> PublishReport {
+                            access: RegistryAccess) async throws -> LayoutPushReport {
         let layout = try OCILayout(directory: directory)
-        let image = try await layout.loadImage(refName)
+        let entry = try refName.map { name throws(OCIError) in try layout.resolve(name) } ?? layout.defaultEntry()
+        let attachments = try attachmentEntries(in: layout, for: entry)
+        let image = try await ImageLoader.load(entry, from: layout)
         if let digest = reference.digest, digest != image.digest {
             throw OCIError(.digestMismatch, "the layout's image is \(image.digest), but the reference pins \(digest)",
                            source: reference.description)
         }
+        var loadedAttachments: [(Image, String)] = []
+        for (descriptor, suffix) in attachments {
+            guard case .image(let manifest) = try await ImageLoader.load(descriptor, from: layout) else {
+                throw OCIError(.invalidImage, "signature entry \(descriptor.digest) is not an image manifest", source: directory)
+            }
+            loadedAttachments.append((manifest, "\(image.digest.algorithm)-\(image.digest.hex).\(suffix)"))
+        }
+
         let destination = RegistryDestination(client: try access.client(for: reference), repository: reference.repository)
-        return try await image.publish(to: destination, tags: reference.tag.map { [$0] } ?? [])
+        var report = LayoutPushReport(image: try await image.publish(to: destination, tags: reference.tag.map { [$0] } ?? []),
+                                      attachments: [])
+        for (manifest, tag) in loadedAttachments {
+            report.attachments.append(try await ImagePublisher.publish(manifest, to: destination, tags: [tag]))
+        }
+        return report
+    }
+
+    /// The signature and attestation entries of the layout with their tag suffixes; refused when
+    /// they cannot be attributed to `image` unambiguously.
+    private static func attachmentEntries(in layout: OCILayout, for image: Descriptor) throws(OCIError) -> [(Descriptor, String)] {
+        var found: [(Descriptor, String)] = []
+        for (kind, suffix) in [(CosignLayoutKind.signatures, "sig"), (CosignLayoutKind.attestations, "att")] {
+            let entries = layout.entries.filter { $0.annotation(AnnotationKey.cosignKind) == kind }
+            guard entries.count <= 1 else {
+                throw OCIError(.invalidLayout, "index.json has \(entries.count) entries of kind \(kind); cosign's layout has at most one",
+                               source: layout.directory)
+            }
+            found += entries.map { ($0, suffix) }
+        }
+        let images = layout.entries.filter { $0.annotation(AnnotationKey.cosignKind) != CosignLayoutKind.signatures
+            && $0.annotation(AnnotationKey.cosignKind) != CosignLayoutKind.attestations }
+        if !found.isEmpty && (images.count != 1 || images[0].digest != image.digest) {
+            throw OCIError(.invalidLayout, "the layout holds \(images.count) images and signatures; cannot tell which image they sign",
+                           source: layout.directory, hint: "keep one image per signed layout, as cosign does")
+        }
+        return found
     }
 }

@@ -123,8 +123,9 @@ public actor RegistryClient {
 
     private func uploadOnce(repository: String, blob: Blob) async throws {
         let what = "uploading blob \(blob.descriptor.digest)"
+        // Not retried on its own: a failed upload is retried as a whole, from a new session.
         let start = try await perform(HTTPRequest(method: "POST", url: url("/v2/\(repository)/blobs/uploads/")),
-                                      scope: .push(repository))
+                                      scope: .push(repository), retrying: false)
         guard start.status == 202 else { throw registryError(start, what, repository: repository) }
         var location = try uploadLocation(start, what: what, repository: repository)
         let size = blob.descriptor.size

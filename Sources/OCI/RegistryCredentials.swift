@@ -47,7 +47,9 @@ public struct DockerConfigFile: Sendable {
 
     /// Credentials given directly, keyed by registry (normalised here).
     public init(credentials: [String: RegistryCredentials]) {
-        self.credentials = Dictionary(credentials.map { (Self.normalizedHost($0.key), $0.value) }, uniquingKeysWith: { first, _ in first })
+        // Sorted first so that when two keys name the same host, the first in name order wins.
+        self.credentials = Dictionary(credentials.sorted { $0.key < $1.key }.map { (Self.normalizedHost($0.key), $0.value) },
+                                      uniquingKeysWith: { first, _ in first })
     }
 
     /// Parses a config file's bytes; `source` names it in errors.

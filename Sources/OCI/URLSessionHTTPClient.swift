@@ -76,6 +76,9 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
         let continuation: CheckedContinuation<HTTPResponse, any Error>
         var body: [UInt8] = []
         var exceeded = false
+        /// The server asked for Basic or Digest authentication and the task was stopped (see
+        /// the challenge handler).
+        var challenged = false
 
         init(limit: Int, description: String, continuation: CheckedContinuation<HTTPResponse, any Error>) {
             self.limit = limit
@@ -108,8 +111,29 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
         if overLimit { dataTask.cancel() }
     }
 
+    /// FoundationNetworking turns a 401 with a `Basic` or `Digest` challenge into an authentication
+    /// challenge, and its default handling never completes the task (seen with swift-corelibs-
+    /// foundation in Swift 6.3 against docker-registry). The registry client answers challenges
+    /// itself, so the task is stopped here and its 401 response is handed back (without a body).
+    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+                    completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+        #if !canImport(FoundationNetworking)
+        // On Darwin, TLS server trust is a challenge too; the system's evaluation stays in charge.
+        guard challenge.protectionSpace.authenticationMethod != NSURLAuthenticationMethodServerTrust else {
+            completionHandler(.performDefaultHandling, nil)
+            return
+        }
+        #endif
+        lock.withLock { states[task.taskIdentifier]?.challenged = true }
+        completionHandler(.cancelAuthenticationChallenge, nil)
+    }
+
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
         guard let state = lock.withLock({ states.removeValue(forKey: task.taskIdentifier) }) else { return }
+        if state.challenged, let response = task.response as? HTTPURLResponse, response.statusCode == 401 {
+            state.continuation.resume(returning: HTTPResponse(status: 401, headers: Self.headers(of: response)))
+            return
+        }
         if state.exceeded {
             state.continuation.resume(throwing: OCIError(
                 .tooLarge, "\(state.description): response body is longer than the \(state.limit)-byte limit"))
@@ -124,10 +148,15 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
             state.continuation.resume(throwing: OCIError(.transport, "\(state.description): no HTTP response"))
             return
         }
+        state.continuation.resume(returning: HTTPResponse(status: response.statusCode, headers: Self.headers(of: response),
+                                                          body: state.body))
+    }
+
+    private static func headers(of response: HTTPURLResponse) -> [String: String] {
         var headers: [String: String] = [:]
         for (name, value) in response.allHeaderFields {
             headers[String(describing: name)] = String(describing: value)
         }
-        state.continuation.resume(returning: HTTPResponse(status: response.statusCode, headers: headers, body: state.body))
+        return headers
     }
 }

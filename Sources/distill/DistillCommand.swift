@@ -16,6 +16,7 @@ struct DistillCommand: AsyncParsableCommand {
             APKCommand.self,
             IndexCommand.self,
             PackCommand.self,
+            PushCommand.self,
             KeygenCommand.self,
             SignCommand.self,
             VerifyCommand.self,

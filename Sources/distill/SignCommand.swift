@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import OCI
 import Signing
 
@@ -45,7 +46,7 @@ struct SignCommand: AsyncParsableCommand {
         let key = try SigningKeyFile.readPrivateKey(at: key)
         let identity = try identity.map { try ImageReference(parsing: $0) }
         let report = try await SigningOperations.sign(location, key: key, identity: identity, sbomDirectory: sbomPath,
-                                                      access: registry.access())
+                                                      access: registry.access(environment: ProcessInfo.processInfo.environment))
         for entry in report.entries { print(entry.line) }
     }
 }

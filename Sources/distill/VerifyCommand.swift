@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import OCI
 import Signing
 
@@ -44,7 +45,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let key = try SigningKeyFile.readPublicKey(at: key)
         let identity = try identity.map { try ImageReference(parsing: $0) }
         let report = try await SigningOperations.verify(location, publicKey: key, identity: identity,
-                                                        requireAttestations: !signaturesOnly, access: registry.access())
+                                                        requireAttestations: !signaturesOnly, access: registry.access(environment: ProcessInfo.processInfo.environment))
         for item in report.items { print(item.line) }
         if !report.passed { throw ExitCode(1) }
     }

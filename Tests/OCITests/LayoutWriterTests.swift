@@ -150,15 +150,9 @@ struct LayoutWriterTests {
         let image = try TestImages.twoPlatformImage(in: scratch)
         try await OCILayoutWriter.write(image, to: layout, refName: Self.tag)
 
-        let payload = Array("{\"critical\":{\"identity\":{\"docker-reference\":\"registry.example/distill/test\"},\"image\":{\"docker-manifest-digest\":\"\(image.index.descriptor.digest)\"},\"type\":\"cosign container image signature\"},\"optional\":null}".utf8)
-        let config = Blob(mediaType: MediaType.imageConfig, bytes: Array("{\"architecture\":\"\",\"os\":\"\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"config\":{}}".utf8))
-        var layer = Descriptor(mediaType: MediaType.cosignSimpleSigning, bytes: payload)
-        layer.annotations = ["dev.cosignproject.cosign/signature": "MEUCIQ=="]
-        let manifest = try JSONDocument(encoding: ImageManifest(config: config.descriptor, layers: [layer]), mediaType: MediaType.imageManifest)
-        let signature = try Image(manifest: manifest, blobs: [config, Blob(descriptor: layer, content: .bytes(payload))])
-
+        let signature = try TestImages.signatureManifest(for: image.index.descriptor.digest, repository: "registry.example/distill/test")
         let writer = try OCILayoutWriter(directory: layout, indexMode: .update)
-        _ = try await ImagePublisher.publish(signature, to: writer, tags: [])
+        try await ImagePublisher.publish(signature, to: writer, tags: [])
         var entry = signature.manifest.descriptor
         entry.annotations = [AnnotationKey.cosignKind: CosignLayoutKind.signatures]
         try await writer.addIndexEntry(entry)
@@ -203,4 +197,50 @@ struct LayoutWriterTests {
         #expect(throws: OCIError.self) { try OCILayoutWriter(directory: scratch.path("missing/layout")) }
         #expect(throws: OCIError.self) { try OCILayoutWriter(directory: scratch.path("absent"), indexMode: .update) }
     }
+}
+
+@Suite("OCI layout writer blob checks")
+struct LayoutBlobCheckTests {
+    @Test("a file blob whose bytes do not match its descriptor is refused, linked or copied")
+    func mismatchedFiles() async throws {
+        let scratch = try ScratchDirectory()
+        try scratch.write("blob", text: "real bytes")
+        let wrong = Descriptor(mediaType: MediaType.layerGzip, digest: OCIDigest.sha256(Array("other bytes".utf8)), size: 10)
+        let writer = try OCILayoutWriter(directory: scratch.path("layout"))
+        let linked = await thrownOCIError { try await writer.putBlob(Blob(descriptor: wrong, content: .file(scratch.path("blob")))) }
+        #expect(linked?.kind == .digestMismatch)
+        #expect(linked?.source == scratch.path("blob"))
+        #expect(try await !writer.blobExists(wrong))
+    }
+
+    #if os(Linux)
+    @Test("a layer on another file system is copied and verified on the way")
+    func copiesAcrossFileSystems() async throws {
+        // /dev/shm is a tmpfs on Linux, so a hard link from it into the scratch directory fails
+        // with EXDEV and the writer has to copy.
+        let shm = "/dev/shm/distill-oci-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: shm, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: shm) }
+        let scratch = try ScratchDirectory()
+        let writer = try LayerBlobWriter(directory: shm)
+        let tar = TarWriter(sink: writer.tarSink)
+        try tar.append(TarEntry(name: "etc", kind: .directory, mode: 0o755))
+        try tar.append(TarEntry(name: "etc/motd", size: 6), content: Array("hello\n".utf8))
+        try tar.finish()
+        let layer = try writer.finish()
+        #expect(link(layer.path, scratch.path("probe")) != 0 && errno == EXDEV)
+
+        let layout = try OCILayoutWriter(directory: scratch.path("layout"))
+        try await layout.putBlob(layer.blob)
+        let wrong = Descriptor(mediaType: MediaType.layerGzip, digest: OCIDigest.sha256([1, 2, 3]), size: layer.descriptor.size)
+        let copied = await thrownOCIError { try await layout.putBlob(Blob(descriptor: wrong, content: .file(layer.path))) }
+        #expect(copied?.kind == .digestMismatch)
+        #expect(copied?.source == layer.path)
+        #expect(try await !layout.blobExists(wrong))
+        try await layout.commit()
+
+        #expect(try scratch.read("layout/blobs/sha256/\(layer.descriptor.digest.hex)") == [UInt8](try Data(contentsOf: URL(fileURLWithPath: layer.path))))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path("layout/blobs/sha256")) == [layer.descriptor.digest.hex])
+    }
+    #endif
 }

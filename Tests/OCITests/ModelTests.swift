@@ -126,4 +126,43 @@ struct ModelTests {
     func timestampRange() {
         #expect(throws: OCIError.self) { try Timestamp.rfc3339(epochSeconds: 253_402_300_800) }
     }
+
+    @Test("apko's annotations, labels, author and history")
+    func apkoConventions() throws {
+        let configured = ["org.opencontainers.image.created": "from config", "team": "distill"]
+        let annotations = ApkoConventions.annotations(configured: configured, created: "2024-05-01T12:00:00Z",
+                                                      vcsURL: "https://github.com/example/images@0123abcd")
+        #expect(annotations == [
+            "org.opencontainers.image.created": "2024-05-01T12:00:00Z", "team": "distill",
+            "org.opencontainers.image.source": "https://github.com/example/images",
+            "org.opencontainers.image.revision": "0123abcd",
+        ])
+        #expect(ApkoConventions.annotations(configured: [:], created: "c", vcsURL: "https://github.com/example/images") == [
+            "org.opencontainers.image.created": "c",
+        ])
+        #expect(ApkoConventions.historyComment(layerCount: 1, annotations: [:]) == "This is an apko single-layer image")
+        #expect(ApkoConventions.historyComment(layerCount: 3, annotations: [:]) == "")
+        #expect(ApkoConventions.historyComment(layerCount: 3, annotations: [
+            "org.opencontainers.image.title": "Base", "org.opencontainers.image.vendor": "Example"]) == "Base by Example")
+
+        let scratch = try ScratchDirectory()
+        let layers = try [TestImages.layer(TestImages.smallRootfs(marker: "a"), in: scratch),
+                          TestImages.layer(TestImages.smallRootfs(marker: "b"), in: scratch)]
+        let configuration = ApkoConventions.configuration(
+            platform: Platform(architecture: "arm", variant: "v7"), created: "2024-05-01T12:00:00Z", layers: layers,
+            container: ContainerConfiguration(entrypoint: ["/bin/sh", "-l"]), annotations: annotations)
+        let image = try Image(configuration: configuration, layers: layers, annotations: annotations)
+        #expect(image.blobs[0].descriptor.digest == image.manifest.value.config.digest)
+        guard case .bytes(let configBytes) = image.blobs[0].content else {
+            Issue.record("the config blob should be in memory")
+            return
+        }
+        let json = String(decoding: configBytes, as: UTF8.self)
+        #expect(json.contains("\"author\":\"github.com/chainguard-dev/apko\""))
+        #expect(json.contains("\"history\":[{\"author\":\"apko\",\"created\":\"2024-05-01T12:00:00Z\",\"created_by\":\"apko\"},"))
+        #expect(configuration.config?.labels == annotations)
+        #expect(configuration.rootfs.diffIDs == layers.map(\.diffID))
+        #expect(image.platform == Platform(architecture: "arm", variant: "v7"))
+        #expect(image.manifest.value.annotations == annotations)
+    }
 }

@@ -119,6 +119,17 @@ enum TestImages {
         return try MultiPlatformImage(images: [arm, amd], annotations: annotations)
     }
 
+    /// A manifest shaped like cosign's `.sig` manifest for `digest` (the signature itself is not
+    /// a real one: these tests are about storing and pushing, not verifying).
+    static func signatureManifest(for digest: Digest, repository: String) throws -> Image {
+        let payload = Array("{\"critical\":{\"identity\":{\"docker-reference\":\"\(repository)\"},\"image\":{\"docker-manifest-digest\":\"\(digest)\"},\"type\":\"cosign container image signature\"},\"optional\":null}".utf8)
+        let config = Blob(mediaType: MediaType.imageConfig, bytes: Array("{\"architecture\":\"\",\"os\":\"\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"config\":{}}".utf8))
+        var layer = Descriptor(mediaType: MediaType.cosignSimpleSigning, bytes: payload)
+        layer.annotations = ["dev.cosignproject.cosign/signature": "MEUCIQ=="]
+        let manifest = try JSONDocument(encoding: ImageManifest(config: config.descriptor, layers: [layer]), mediaType: MediaType.imageManifest)
+        return try Image(manifest: manifest, blobs: [config, Blob(descriptor: layer, content: .bytes(payload))])
+    }
+
     /// Every file under `directory`, relative path → bytes.
     static func tree(_ directory: String) throws -> [String: [UInt8]] {
         var files: [String: [UInt8]] = [:]
