@@ -5,7 +5,7 @@
 SWIFT ?= swift
 RELEASE_BIN = .build/release/distill
 
-.PHONY: all build release test bench deps clean
+.PHONY: all build release test test-tools bench deps clean
 
 all: build
 
@@ -18,7 +18,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-test: deps
+# The real tools the tests use as oracles (umoci, skopeo, oci-image-tool, docker-registry, runc,
+# cosign, pyspdxtools, ntia-checker, syft, …), each installed only when missing.
+test-tools:
+	@scripts/oracles.sh ensure_all
+
+test: deps test-tools
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

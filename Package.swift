@@ -52,8 +52,21 @@ let package = Package(
         // gzip (member-aware reader, deterministic and block-parallel writers) and tar (streaming
         // reader, deterministic writer). Depends on zlib only; no C type in its public API.
         .target(name: "Archive", dependencies: ["CZlib"], swiftSettings: strictSettings),
+        // The Compose stage: installs verified packages into an in-memory tree (apk's file and
+        // conflict rules), writes apk's installed-state files and apko's generated files, and
+        // streams each layer's tar into a caller's sink. File bytes stay in the expanded package
+        // tars until a layer is written.
+        .target(name: "Rootfs", dependencies: ["APK", "Archive", "DistillCrypto"], swiftSettings: strictSettings),
         // SPDX 2.3 SBOMs. Takes image facts as plain strings, so it does not depend on OCI.
         .target(name: "SBOM", dependencies: ["APK", "DistillCrypto"], swiftSettings: strictSettings),
+
+        // OCI image JSON, layer blobs, the OCI layout and docker-archive writers, and the registry
+        // client (over HTTPTransport).
+        .target(name: "OCI", dependencies: ["Archive", "DistillCrypto", "HTTPTransport"], swiftSettings: strictSettings),
+        // cosign-compatible signatures (`.sig`) and SPDX attestations (`.att`) for images in an
+        // OCI layout or a registry, and their verification. SBOM for its strict JSON reader and
+        // SBOM file names, APK for the apk/OCI architecture names of those files.
+        .target(name: "Signing", dependencies: ["OCI", "DistillCrypto", "SBOM", "APK"], swiftSettings: strictSettings),
 
         // The build pipeline: config → repositories → resolution → verified packages (and, later,
         // rootfs → image). Orchestration only; each stage's logic lives in its own module.
@@ -71,6 +84,8 @@ let package = Package(
                 "Distill",
                 "HTTPTransport",
                 "Repository",
+                "OCI",
+                "Signing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -112,7 +127,17 @@ let package = Package(
             dependencies: ["Distill", "ApkoConfig", "Repository", "Resolver", "APK", "TestSupport"],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "RootfsTests", dependencies: ["Rootfs", "APK", "Archive", "DistillCrypto", "TestSupport"],
+                    swiftSettings: strictSettings),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "DistillCrypto", "HTTPTransport", "TestSupport"],
+                    swiftSettings: strictSettings),
+        // Archive and SBOM build the real images and SBOMs that get signed; APK reads the packages.
+        .testTarget(
+            name: "SigningTests",
+            dependencies: ["Signing", "OCI", "SBOM", "APK", "Archive", "DistillCrypto", "HTTPTransport", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
         // Resolver only for realistic inputs: the real install order and dependency edges.
         .testTarget(
             name: "SBOMTests",

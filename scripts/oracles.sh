@@ -2,6 +2,7 @@
 # Installs the third-party tools the tests use as oracles, each only when it is missing, so a
 # second call is instant and silent.
 #
+#   scripts/oracles.sh ensure_all               # everything the test suite uses
 #   scripts/oracles.sh ensure_venv              # run one function
 #   source scripts/oracles.sh; ensure_apt umoci skopeo; ensure_venv; ensure_cosign
 #
@@ -84,12 +85,29 @@ ensure_cosign() {  # cosign from Debian trixie, unpacked (not installed) beside 
   oracles_locked install_cosign
 }
 
+# The Debian packages the tests drive: real OCI tools, a registry, runtimes, and the oracles the
+# crypto and archive tests compare against.
+TEST_APT_PACKAGES=(openssl python3 python3-venv curl umoci oci-image-tool skopeo docker-registry
+  apache2-utils runc bubblewrap jq)
+
+ensure_all() {  # every oracle the test suite uses
+  ensure_apt "${TEST_APT_PACKAGES[@]}" || return 1
+  # Debian's docker-registry package enables a service on :5000 (all interfaces); the tests start
+  # their own registries on loopback, so keep that one off where systemd runs it.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
+  ensure_venv && ensure_cosign
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -uo pipefail
   case "${1:-}" in
-    ensure_apt | ensure_venv | ensure_cosign) "$@" ;;
+    ensure_apt | ensure_venv | ensure_cosign | ensure_all) "$@" ;;
     *)
-      echo "usage: $0 ensure_apt PKG... | ensure_venv | ensure_cosign" >&2
+      echo "usage: $0 ensure_all | ensure_apt PKG... | ensure_venv | ensure_cosign" >&2
       exit 2
       ;;
   esac

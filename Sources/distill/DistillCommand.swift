@@ -19,7 +19,10 @@ struct DistillCommand: AsyncParsableCommand {
             APKCommand.self,
             IndexCommand.self,
             PackCommand.self,
+            PushCommand.self,
             KeygenCommand.self,
+            SignCommand.self,
+            VerifyCommand.self,
             VersionCommand.self,
         ]
     )
