@@ -73,16 +73,11 @@ public struct Pipeline: Sendable {
         var resolvers: [String: Resolver] = [:]
         var sourcesByName: [String: RepositorySource] = [:]
         for source in sources { sourcesByName[source.description] = source }
-        for architecture in architectures {
+        let indexes = try await loadIndexes(sources: sources, architectures: architectures, keyring: keyring.keyring)
+        for (position, architecture) in architectures.enumerated() {
             var repositories: [SolverRepository] = []
-            for source in sources {
-                let loaded: LoadedIndex?
-                do {
-                    loaded = try await client.loadIndex(source, architecture: architecture.apkName, keyring: keyring.keyring)
-                } catch {
-                    throw DistillError(.repository, error.description)
-                }
-                guard let loaded else {
+            for (sourcePosition, source) in sources.enumerated() {
+                guard let loaded = indexes[position][sourcePosition] else {
                     warnings.append("\(source): no index for \(architecture.apkName) (\(source.indexURL(architecture: architecture.apkName)) does not exist); skipping it")
                     continue
                 }
@@ -122,6 +117,42 @@ public struct Pipeline: Sendable {
         }
         return ResolvedConfig(config: config, configuration: configuration, images: images, keyring: keyring,
                               repositories: sources, pins: multi.pins, lockfile: nil, warnings: warnings)
+    }
+
+    /// Every repository's index for every architecture, loaded at once (apko fetches them
+    /// concurrently too); `[architecture][source]`, nil where a local repository has none. When
+    /// several fail, the first in architecture and repository order is reported, so the message
+    /// does not depend on timing.
+    func loadIndexes(sources: [RepositorySource], architectures: [Architecture], keyring: Keyring) async throws(DistillError)
+        -> [[LoadedIndex?]] {
+        let client = client
+        let results = await withTaskGroup(of: (Int, Int, Result<LoadedIndex?, RepositoryError>).self) { group in
+            for (position, architecture) in architectures.enumerated() {
+                for (sourcePosition, source) in sources.enumerated() {
+                    group.addTask {
+                        do throws(RepositoryError) {
+                            let loaded = try await client.loadIndex(source, architecture: architecture.apkName, keyring: keyring)
+                            return (position, sourcePosition, .success(loaded))
+                        } catch {
+                            return (position, sourcePosition, .failure(error))
+                        }
+                    }
+                }
+            }
+            var table = [[Result<LoadedIndex?, RepositoryError>]](
+                repeating: [Result<LoadedIndex?, RepositoryError>](repeating: .success(nil), count: sources.count),
+                count: architectures.count)
+            for await (position, sourcePosition, result) in group { table[position][sourcePosition] = result }
+            return table
+        }
+        return try results.map { row throws(DistillError) in
+            try row.map { result throws(DistillError) in
+                switch result {
+                case .success(let loaded): return loaded
+                case .failure(let error): throw DistillError(.repository, error.description)
+                }
+            }
+        }
     }
 
     /// The repositories a build resolves against: `build_repositories` and `repositories`, sorted
