@@ -191,4 +191,48 @@ import TestSupport
         #expect(tiny.standardError.contains("data section decompresses to more than 1024 bytes"))
         #expect(!FileManager.default.fileExists(atPath: scratch.path("apko.lock.json")))
     }
+
+    /// apko's private-package repository as an `@private` repository beside the test repository:
+    /// its packages come only when asked for with `@private`, and their dependencies follow.
+    @Test func taggedRepository() throws {
+        let scratch = try ScratchDirectory()
+        try scratch.write("empty.yaml", text: "contents:\n  packages: []\n")
+        let flags = ["--cache-dir", "cache", "--arch", "x86_64",
+                     "-r", "@private " + Fixtures.url("apko-private-repo").path, "-k", Fixtures.url("apko-private-repo/private_pkg_key.rsa.pub").path,
+                     "-r", Fixtures.url("apko-testrepo").path, "-k", Fixtures.url("apko-testrepo/melange.rsa.pub").path]
+        let untagged = try DistillBinary.run(["show-packages", "empty.yaml", "-p", "package-y"] + flags, in: scratch, expectSuccess: false)
+        #expect(untagged.status == 1)
+        #expect(untagged.standardError.contains("package-y-1.0.0-r0 is only in repositories tagged @private; ask for package-y@private to allow it"))
+        let tagged = try DistillBinary.run(["show-packages", "empty.yaml", "-p", "package-y@private", "--format", "name-version-source"] + flags,
+                                           in: scratch)
+        let privateRepo = Fixtures.url("apko-private-repo").path
+        #expect(tagged.text == """
+            pretend-baselayout 1.0.0-r0 \(Fixtures.url("apko-testrepo").path)/x86_64/pretend-baselayout-1.0.0-r0.apk
+            package-x 1.0.0-r0 \(privateRepo)/x86_64/package-x-1.0.0-r0.apk
+            package-y 1.0.0-r0 \(privateRepo)/x86_64/package-y-1.0.0-r0.apk
+
+            """)
+        // The lock names the tagged repository by its location, without the tag.
+        try DistillBinary.run(["lock", "empty.yaml", "-p", "package-y@private", "-o", "tagged.lock.json"] + flags, in: scratch)
+        let lock = try scratch.readText("tagged.lock.json")
+        #expect(lock.contains("\"name\": \"\(privateRepo)/x86_64\""))
+        #expect(!lock.contains("@private"))
+    }
+
+    /// The other complete fixture repository: alauda-istio's baselayout, locked for both architectures.
+    @Test func thirdPartyRepository() throws {
+        let scratch = try ScratchDirectory()
+        try scratch.write("alauda.yaml", text: "contents:\n  packages: [alauda-baselayout]\narchs: [x86_64, aarch64]\n")
+        let repository = Fixtures.url("third-party/alauda-istio").path
+        let flags = ["--cache-dir", "cache", "-r", repository, "-k", repository + "/melange.rsa.pub"]
+        let shown = try DistillBinary.run(["show-packages", "alauda.yaml", "--format", "packagelock"] + flags, in: scratch)
+        #expect(shown.text == "- alauda-baselayout=20250620-r0\n- alauda-baselayout=20250620-r0\n")
+        try DistillBinary.run(["lock", "alauda.yaml"] + flags, in: scratch)
+        let json = try JSONSerialization.jsonObject(with: Data(try scratch.read("alauda.lock.json"))) as! [String: Any]
+        let packages = (json["contents"] as! [String: Any])["packages"] as! [[String: Any]]
+        #expect(packages.map { $0["architecture"] as! String } == ["x86_64", "aarch64"])
+        let accepted = try DistillBinary.run(["show-packages", "alauda.yaml", "--lockfile", "alauda.lock.json", "--format", "packagelock"] + flags,
+                                             in: scratch)
+        #expect(accepted.text == shown.text)
+    }
 }
