@@ -36,6 +36,13 @@ import TestSupport
             try await client.loadKeyring([keyURL]).keyring
         }
 
+        /// Temporary files left in the cache (there must be none: every file appears by rename).
+        func leftovers() throws -> [String] {
+            let root = scratch.path("cache")
+            let names = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+            return names.filter { ($0 as NSString).lastPathComponent.hasPrefix(".") }
+        }
+
         /// GETs of paths containing `part`, with their statuses.
         func statuses(_ part: String) throws -> [Int] {
             try server.requests().filter { $0.path.contains(part) }.map(\.status)
@@ -72,6 +79,7 @@ import TestSupport
             #expect(fetched.count == 4)
         }
         #expect(try setup.server.requests().count == served)
+        #expect(try setup.leftovers().isEmpty)
     }
 
     @Test func offlineWithAnEmptyCacheSaysWhatIsMissing() async throws {
@@ -156,6 +164,7 @@ import TestSupport
             let original = [UInt8](try Fixtures.data("apko-testrepo/x86_64/\(package.request.name)-1.0.0-r0.apk"))
             #expect(served == original)
         }
+        #expect(try setup.leftovers().isEmpty)
         if row.mode != "longonce" {
             #expect(try setup.statuses("/\(row.mode)/").count == 2 * 5)
         }
@@ -242,6 +251,7 @@ import TestSupport
         #expect(loaded.index.packages.count == 4)
         #expect(try setup.statuses("x86_64/APKINDEX.tar.gz") == [200, 304, 200])
         #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: cached))) == [UInt8](try Fixtures.data("apko-testrepo/x86_64/APKINDEX.tar.gz")))
+        #expect(try setup.leftovers().isEmpty)
     }
 
     /// A remote index without a valid signature by the keyring: refused, nothing cached.
