@@ -30,6 +30,15 @@ public enum ShowConfig {
     /// The configuration as YAML, exactly as given (callers apply ``ImageConfiguration/withDefaults()``).
     public static func render(_ configuration: ImageConfiguration) -> String {
         let c = configuration
+        var text = YAMLWriter.document(tree(c))
+        if c.archs.isEmpty {
+            text += "# archs: not set, so Distill builds for the host architecture only (\(Architecture.host.apkName)); apko would build all \(Architecture.all.count)\n"
+        }
+        return text
+    }
+
+    /// The configuration's keys in apko's order, empty collections left in (the writers drop them).
+    static func tree(_ c: ImageConfiguration) -> [(String, YAMLValue)] {
         var top: [(String, YAMLValue)] = []
         top.append(("contents", contentsValue(c.contents)))
         var entrypoint: [(String, YAMLValue)] = []
@@ -57,12 +66,7 @@ public enum ShowConfig {
             ("additional", .list(c.certificates.additional.map(inlineKey))),
             ("providers", .list(c.certificates.providers.map { .string($0) })),
         ].filter { !$0.1.isEmptyCollection })))
-
-        var text = YAMLWriter.document(top)
-        if c.archs.isEmpty {
-            text += "# archs: not set, so Distill builds for the host architecture only (\(Architecture.host.apkName)); apko would build all \(Architecture.all.count)\n"
-        }
-        return text
+        return top
     }
 
     static func contentsValue(_ contents: ImageContents) -> YAMLValue {

@@ -15,6 +15,16 @@ public struct DistillError: Error, Sendable, CustomStringConvertible {
         case format
         /// Writing an output failed.
         case io
+        /// The packages cannot be composed into a rootfs (a file conflict, an unsafe path, …).
+        case compose
+        /// The OCI image cannot be made or written.
+        case image
+        /// The SBOM cannot be made or written.
+        case sbom
+        /// The image cannot be signed.
+        case signing
+        /// A build option is invalid (tag, output path, compression level, …).
+        case option
     }
 
     /// What went wrong.
@@ -24,12 +34,23 @@ public struct DistillError: Error, Sendable, CustomStringConvertible {
     /// Further lines for a terminal: for a resolution failure, every problem with its chain from
     /// the world.
     public var details: [String]
+    /// What the build was doing when it failed, outermost first (`building x86_64`, `writing
+    /// layer 1 of 2`), for `--log-level debug`; the message already says what is wrong.
+    public var context: [String]
 
     /// An error of `kind`.
-    public init(_ kind: Kind, _ message: String, details: [String] = []) {
+    public init(_ kind: Kind, _ message: String, details: [String] = [], context: [String] = []) {
         self.kind = kind
         self.message = message
         self.details = details
+        self.context = context
+    }
+
+    /// The same error with `step` as the outermost context.
+    func during(_ step: String) -> DistillError {
+        var copy = self
+        copy.context.insert(step, at: 0)
+        return copy
     }
 
     /// The one-line message.

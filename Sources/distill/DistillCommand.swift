@@ -12,6 +12,8 @@ struct DistillCommand: AsyncParsableCommand {
             """,
         version: DistillVersion.current,
         subcommands: [
+            BuildCommand.self,
+            BuildMinirootfsCommand.self,
             ShowConfigCommand.self,
             ShowPackagesCommand.self,
             LockCommand.self,

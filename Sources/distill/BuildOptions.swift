@@ -1,0 +1,55 @@
+import ArgumentParser
+import Distill
+import Foundation
+
+/// `--log-level`: how much a build tells on standard error.
+enum LogLevel: String, ExpressibleByArgument, CaseIterable, Comparable {
+    case error, warn, info, debug
+
+    static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// The flags `build` and `build-minirootfs` share beyond the config and repository ones.
+struct BuildFlags: ParsableArguments {
+    @Option(name: .customLong("compression-level"),
+            help: ArgumentHelp("Deflate level of the layers, 0 (store) to 9 (smallest). The default, 6, is gzip's own default and the level of the `tar | gzip -6` baseline in `make bench`.",
+                               valueName: "level"))
+    var compressionLevel = Pipeline.defaultCompressionLevel
+
+    @Option(name: .customLong("lockfile"),
+            help: ArgumentHelp("Install exactly the packages of this apko.lock.json (it must have been made from this config); no index is read.",
+                               valueName: "file"))
+    var lockfile: String?
+
+    @Option(name: .customLong("log-level"),
+            help: ArgumentHelp("error, warn, info (each step) or debug (each step, and what the build was doing when it failed).",
+                               valueName: "level"))
+    var logLevel = LogLevel.warn
+
+    /// Where progress lines go: standard error, at `info` and above.
+    func progress() -> @Sendable (String) -> Void {
+        let level = logLevel
+        return { line in
+            if level >= .info { FileHandle.standardError.write(Data("info: \(line)\n".utf8)) }
+        }
+    }
+
+    /// Runs a build step: a ``DistillError`` is printed as one line (plus resolution details, and at
+    /// `debug` the steps it happened in), then the command exits 1.
+    func reportingFailures(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as DistillError {
+            var text = "Error: \(error.message)\n"
+            for line in error.details { text += "  \(line)\n" }
+            if logLevel >= .debug {
+                for step in error.context { text += "  while \(step)\n" }
+                text += "  (\(error.kind.rawValue) error)\n"
+            }
+            FileHandle.standardError.write(Data(text.utf8))
+            throw ExitCode.failure
+        }
+    }
+}
