@@ -35,19 +35,47 @@ peak_rss() { awk -F: '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 rate() { awk -v mb="$1" -v s="$2" 'BEGIN { printf "%.1f", mb / s }'; }
 
+# `scripts/bench.sh build` measures only the image build (the slowest inputs to make).
+only=${1:-all}
+
 # --- inputs -----------------------------------------------------------------------------------
 [ -f "$work/bench.rsa" ] || "$distill" keygen --bits 2048 "$work/bench" >/dev/null
-if [ ! -f "$work/APKINDEX-100k.tar.gz" ]; then
+# A synthetic 300-package repository of ~200 MB with a realistic mix of file sizes and kinds,
+# packed and indexed with distill's own commands (deterministic: fixed seed and epoch).
+repo=$work/repo-300
+if [ ! -f "$repo/x86_64/APKINDEX.tar.gz" ]; then
+    rm -rf "$work/repo-trees" "$repo"
+    mkdir -p "$repo/x86_64"
+    "$bench" make-repo-trees --packages 300 --bytes 200000000 "$work/repo-trees" >/dev/null
+    for tree in "$work/repo-trees"/bench-*; do
+        name=$(basename "$tree")
+        SOURCE_DATE_EPOCH=0 "$distill" pack --name "$name" --version 1.0-r0 --arch x86_64 --key "$work/bench.rsa" \
+            --license MIT --origin "$name" "$tree" "$repo/x86_64/$name-1.0-r0.apk" >/dev/null
+    done
+    "$distill" index build --key "$work/bench.rsa" -o "$repo/x86_64/APKINDEX.tar.gz" "$repo"/x86_64/*.apk >/dev/null
+    rm -rf "$work/repo-trees"
+fi
+build_config=$work/build-300.yaml
+{
+    echo "contents:"
+    echo "  keyring: [$PWD/$work/bench.rsa.pub]"
+    echo "  repositories: [$PWD/$repo]"
+    echo "  packages:"
+    for apk in "$repo"/x86_64/*.apk; do echo "    - $(basename "$apk" -1.0-r0.apk)"; done
+    echo "archs: [x86_64]"
+} > "$build_config"
+
+if [ "$only" = all ] && [ ! -f "$work/APKINDEX-100k.tar.gz" ]; then
     "$bench" make-index --entries 100000 --key "$work/bench.rsa" -o "$work/APKINDEX-100k.tar.gz"
 fi
-if [ ! -f "$work/big-1.0-r0.apk" ]; then
+if [ "$only" = all ] && [ ! -f "$work/big-1.0-r0.apk" ]; then
     rm -rf "$work/tree"
     "$bench" make-tree --bytes 200000000 "$work/tree"
     pack_seconds=$(best_seconds 1 "SOURCE_DATE_EPOCH=0 '$distill' pack --name big --version 1.0-r0 --arch x86_64 --key '$work/bench.rsa' '$work/tree' '$work/big-1.0-r0.apk'")
     echo "packed 200 MB in $pack_seconds s" > "$work/pack-time.txt"
     rm -rf "$work/tree"
 fi
-if [ ! -s "$work/gzip-input.bin" ]; then
+if [ "$only" = all ] && [ ! -s "$work/gzip-input.bin" ]; then
     tar -cf - /usr/share /usr/lib 2>/dev/null | head -c 200000000 > "$work/gzip-input.bin" || true
 fi
 
@@ -55,6 +83,56 @@ fi
 table=$(mktemp)
 printf '%-58s %14s %14s %8s\n' "measurement" "distill" "reference" "ratio" > "$table"
 row() { printf '%-58s %14s %14s %8s\n' "$1" "$2" "$3" "$4" >> "$table"; }
+
+# Wall seconds of a command line, and its `/usr/bin/time -v` report in FILE.
+timed() {
+    local report=$1 command=$2 start end
+    start=$(date +%s%N)
+    /usr/bin/time -v bash -c "$command" >/dev/null 2>"$report"
+    end=$(date +%s%N)
+    awk -v ns="$((end - start))" 'BEGIN { printf "%.4f", ns / 1e9 }'
+}
+
+# The image build: cold (empty cache: verify, expand, compose, compress), beside the apk-less
+# baseline `tar -c rootfs | gzip -6` on the unpacked result and the "physical limit" (inflate all
+# package data + deflate the layer with pigz, the same bytes); then warm (cache filled).
+build_rows() {
+    scripts/oracles.sh ensure_apt pigz >/dev/null 2>&1 || true
+    local b=$work/build
+    rm -rf "$b" && mkdir -p "$b"
+    local cold warm
+    cold=$(timed "$b/cold.time" "SOURCE_DATE_EPOCH=0 '$distill' build --cache-dir '$b/cache' '$build_config' bench/build:1 '$b/cold/' > '$b/cold.digest'")
+    warm=$(timed "$b/warm.time" "SOURCE_DATE_EPOCH=0 '$distill' build --cache-dir '$b/cache' '$build_config' bench/build:1 '$b/warm/' > '$b/warm.digest'")
+    local layer
+    layer=$(python3 - "$b/cold" <<'PY'
+import json, sys
+root = sys.argv[1]
+def blob(digest): return json.load(open(f"{root}/blobs/sha256/{digest.split(':')[1]}"))
+index = blob(json.load(open(f"{root}/index.json"))["manifests"][0]["digest"])
+manifest = blob(index["manifests"][0]["digest"])
+print(f"{root}/blobs/sha256/{manifest['layers'][0]['digest'].split(':')[1]}")
+PY
+)
+    mkdir -p "$b/rootfs"
+    tar -xzf "$layer" -C "$b/rootfs"
+    gzip -dc "$layer" > "$b/layer.tar"
+    local baseline inflate deflate deflater=gzip limit
+    baseline=$(best_seconds 1 "tar -c -C '$b/rootfs' . | gzip -6 > /dev/null")
+    inflate=$(best_seconds 1 "cat '$repo'/x86_64/*.apk | gzip -dc > /dev/null")
+    command -v pigz >/dev/null && deflater=pigz
+    deflate=$(best_seconds 1 "$deflater -6 -c '$b/layer.tar' > /dev/null")
+    limit=$(awk -v a="$inflate" -v b="$deflate" 'BEGIN { printf "%.4f", a + b }')
+    local mb
+    mb=$(stat -c %s "$b/layer.tar" | awk '{ printf "%.1f", $1 / 1e6 }')
+    row "build 300 pkgs, $mb MB tar: cold (s; ref: tar | gzip -6)" "$cold" "$baseline" "$(ratio "$baseline" "$cold")"
+    row "build 300 pkgs: cold (s; ref: inflate + $deflater -6 limit)" "$cold" "$limit" "$(ratio "$limit" "$cold")"
+    row "build 300 pkgs: cold peak RSS (MB)" "$(peak_rss "$b/cold.time")" "-" "-"
+    row "build 300 pkgs: warm (s; ref: cold)" "$warm" "$cold" "$(ratio "$cold" "$warm")"
+    row "build 300 pkgs: warm peak RSS (MB)" "$(peak_rss "$b/warm.time")" "-" "-"
+    if cmp -s "$b/cold.digest" "$b/warm.digest"; then same=yes; else same=NO; fi
+    row "build 300 pkgs: warm digest = cold digest" "$same" "-" "-"
+    rm -rf "$b/rootfs" "$b/layer.tar"
+}
 
 index_row() {  # label, file, keyring
     local out=$work/$1.out
@@ -67,6 +145,16 @@ index_row() {  # label, file, keyring
     row "$1: parse only (MB/s of text)" "$(value "$1.parse_rate" "$out")" "-" "-"
     row "$1: records" "$(value "$1.packages" "$out" | cut -d. -f1)" "-" "-"
 }
+if [ "$only" = build ]; then
+    build_rows
+    {
+        echo "distill bench (build only) $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores; ratio > 1: distill is faster"
+        cat "$table"
+    } | tee "$results/build.txt"
+    rm -f "$table"
+    exit 0
+fi
+
 index_row "alpine-v3.16-index" "$fixtures/alpine/v3.16-x86_64-main/APKINDEX.tar.gz" "$fixtures/keys/alpine"
 index_row "synthetic-100k-index" "$work/APKINDEX-100k.tar.gz" "$work/bench.rsa.pub"
 
@@ -112,6 +200,8 @@ for writer in serial parallel; do
     ours=$(value "gzip6.$writer.rate" "$work/gzip.out")
     row "gzip -6: $writer writer (MB/s of input)" "$ours" "$gzip_rate" "$(ratio "$ours" "$gzip_rate")"
 done
+
+build_rows
 
 {
     echo "distill bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores; ratio > 1: distill is faster"

@@ -12,7 +12,7 @@ struct DistillBench: ParsableCommand {
         commandName: "distill-bench",
         abstract: "Distill's speed measurements (run through scripts/bench.sh).",
         subcommands: [IndexParse.self, VerifyAPK.self, GzipWrite.self, MakeIndex.self, MakeTree.self, Baseline.self,
-                      ResolveEach.self, ResolveWorld.self]
+                      ResolveEach.self, ResolveWorld.self, MakeRepositoryTrees.self]
     )
 }
 
