@@ -29,10 +29,15 @@ enum LockedImages {
             guard !entry.url.isEmpty, !entry.version.isEmpty else {
                 throw DistillError(.lockfile, "\(label) has no url or version")
             }
-            let repository = sources.first { entry.url.hasPrefix($0.base + "/") }
+            // apko's lock records no repository tags. A package from a tagged repository can only
+            // have been selected under that tag, so the repository it lies in gives the tag back
+            // (and with it the image's `name@tag=version` world line); an untagged repository at
+            // the same place wins, as the package was then reachable without a tag.
+            let candidates = sources.filter { entry.url.hasPrefix($0.base + "/") }
+            let repository = candidates.first { $0.tag == nil } ?? candidates.first
             let info = PackageInfo(name: entry.name, version: entry.version, arch: entry.architecture, checksum: entry.checksum)
             byArchitecture[architecture, default: []].append(ImagePackage(
-                info: info, repository: repository, tag: nil, url: entry.url, checksum: entry.checksum,
+                info: info, repository: repository, tag: repository?.tag, url: entry.url, checksum: entry.checksum,
                 dataChecksum: entry.data.checksum.isEmpty ? nil : entry.data.checksum, origin: "\(entry.url) (locked in \(name))"))
         }
         return try architectures.map { architecture throws(DistillError) in
