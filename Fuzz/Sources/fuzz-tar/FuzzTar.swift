@@ -10,7 +10,8 @@ let limits = TarReader.Limits(maximumExtendedHeaderSize: 64 * 1024, maximumNameL
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTar(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = FuzzSupport.bytes(data, size)
-    for refusesUnsafeNames in [true, false] {
+    // One pass per input (the length's parity picks the name rule) keeps the exec rate up.
+    for refusesUnsafeNames in [bytes.count % 2 == 0] {
         let reader = TarReader(source: MemorySource(bytes), limits: limits, refusesUnsafeNames: refusesUnsafeNames)
         do {
             var index = 0
