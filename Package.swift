@@ -46,6 +46,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "Resolver", dependencies: ["APK"], swiftSettings: strictSettings),
+        // HTTP for every module that talks to servers (repositories, registries): the client
+        // protocol, its URLSession implementation, retries, size caps, credentials.
+        .target(name: "HTTPTransport", swiftSettings: strictSettings),
+        // Repository sources (local directories, file:// and http(s) URLs), keyrings, signed
+        // index loading, the on-disk cache, verified and expanded package fetching.
+        .target(name: "Repository", dependencies: ["APK", "Archive", "DistillCrypto", "HTTPTransport"],
+                swiftSettings: strictSettings),
 
         // gzip (member-aware reader, deterministic and block-parallel writers) and tar (streaming
         // reader, deterministic writer). Depends on zlib only; no C type in its public API.
@@ -59,15 +66,31 @@ let package = Package(
         .target(name: "SBOM", dependencies: ["APK", "DistillCrypto"], swiftSettings: strictSettings),
 
         // OCI image JSON, layer blobs, the OCI layout and docker-archive writers, and the registry
-        // client (URLSession through FoundationNetworking behind its own HTTPClient protocol).
-        .target(name: "OCI", dependencies: ["Archive", "DistillCrypto"], swiftSettings: strictSettings),
+        // client (over HTTPTransport).
+        .target(name: "OCI", dependencies: ["Archive", "DistillCrypto", "HTTPTransport"], swiftSettings: strictSettings),
+        // cosign-compatible signatures (`.sig`) and SPDX attestations (`.att`) for images in an
+        // OCI layout or a registry, and their verification. SBOM for its strict JSON reader and
+        // SBOM file names, APK for the apk/OCI architecture names of those files.
+        .target(name: "Signing", dependencies: ["OCI", "DistillCrypto", "SBOM", "APK"], swiftSettings: strictSettings),
+
+        // The build pipeline: config → repositories → resolution → verified packages (and, later,
+        // rootfs → image). Orchestration only; each stage's logic lives in its own module.
+        .target(
+            name: "Distill",
+            dependencies: ["APK", "ApkoConfig", "HTTPTransport", "Repository", "Resolver"],
+            swiftSettings: strictSettings
+        ),
 
         .executableTarget(
             name: "distill",
             dependencies: [
                 "APK",
                 "ApkoConfig",
+                "Distill",
+                "HTTPTransport",
+                "Repository",
                 "OCI",
+                "Signing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -79,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "distill-bench",
             dependencies: [
-                "APK", "Archive", "DistillCrypto",
+                "APK", "Archive", "DistillCrypto", "Resolver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/DistillBench",
@@ -98,11 +121,28 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "APK", "TestSupport"],
                     swiftSettings: strictSettings),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "RepositoryTests",
+            dependencies: ["Repository", "APK", "Archive", "DistillCrypto", "HTTPTransport", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DistillTests",
+            dependencies: ["Distill", "ApkoConfig", "Repository", "Resolver", "APK", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs", "APK", "Archive", "DistillCrypto", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "DistillCrypto", "TestSupport"],
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "DistillCrypto", "HTTPTransport", "TestSupport"],
                     swiftSettings: strictSettings),
+        // Archive and SBOM build the real images and SBOMs that get signed; APK reads the packages.
+        .testTarget(
+            name: "SigningTests",
+            dependencies: ["Signing", "OCI", "SBOM", "APK", "Archive", "DistillCrypto", "HTTPTransport", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
         // Resolver only for realistic inputs: the real install order and dependency edges.
         .testTarget(
             name: "SBOMTests",

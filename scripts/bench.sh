@@ -84,6 +84,25 @@ row "apk 200 MB: peak RSS (MB)" "$apk_rss" "$baseline_rss" "-"
 row "apk 200 MB: peak RSS beyond baseline (MB)" "$(awk -v a="$apk_rss" -v b="$baseline_rss" 'BEGIN { printf "%.1f", a - b }')" "64 max" "-"
 [ -f "$work/pack-time.txt" ] && row "apk 200 MB: $(cat "$work/pack-time.txt")" "-" "-" "-"
 
+# Resolution: every closure of the real index one by one, and one 300-name world on the synthetic
+# 100,000-entry index (make-index's packages all need so:libc…, given by one extra base package),
+# each beside the time it takes to read the same index.
+"$bench" resolve-each --label alpine-resolve --keyring "$fixtures/keys/alpine" \
+    "$fixtures/alpine/v3.16-x86_64-main/APKINDEX.tar.gz" > "$work/resolve-each.out"
+solves=$(value alpine-resolve.solves "$work/resolve-each.out" | cut -d. -f1)
+row "alpine-v3.16: $solves closures one by one (s; ref: read)" "$(value alpine-resolve.total "$work/resolve-each.out")" \
+    "$(value alpine-v3.16-index.read "$work/alpine-v3.16-index.out")" "-"
+row "alpine-v3.16: per solve, median / p99 (ms)" "$(value alpine-resolve.median_ms "$work/resolve-each.out")" \
+    "$(value alpine-resolve.p99_ms "$work/resolve-each.out")" "-"
+row "alpine-v3.16: unsatisfiable alone (as with apk: /bin/sh …)" "$(value alpine-resolve.failed "$work/resolve-each.out" | cut -d. -f1)" "-" "-"
+/usr/bin/time -v "$bench" resolve-world --label world-300 --keyring "$work/bench.rsa.pub" --provide so:libc.musl-x86_64.so.1 \
+    "$work/APKINDEX-100k.tar.gz" > "$work/resolve-world.out" 2> "$work/resolve-world.time"
+selected=$(value world-300.selected "$work/resolve-world.out" | cut -d. -f1)
+row "synthetic-100k: 300 names -> $selected pkgs (s; ref: read)" "$(value world-300.solve "$work/resolve-world.out")" \
+    "$(value synthetic-100k-index.read "$work/synthetic-100k-index.out")" "-"
+row "synthetic-100k: solver index build (s)" "$(value world-300.index_build "$work/resolve-world.out")" "-" "-"
+row "synthetic-100k: solve peak RSS (MB; ref: baseline)" "$(peak_rss "$work/resolve-world.time")" "$baseline_rss" "-"
+
 # gzip writers beside single-threaded `gzip -6` on ~200 MB of real files.
 "$bench" gzip --label gzip6 --level 6 "$work/gzip-input.bin" > "$work/gzip.out"
 gzip_mb=$(stat -c %s "$work/gzip-input.bin" | awk '{ printf "%.3f", $1 / 1e6 }')

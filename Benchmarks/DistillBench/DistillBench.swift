@@ -11,7 +11,8 @@ struct DistillBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill-bench",
         abstract: "Distill's speed measurements (run through scripts/bench.sh).",
-        subcommands: [IndexParse.self, VerifyAPK.self, GzipWrite.self, MakeIndex.self, MakeTree.self, Baseline.self]
+        subcommands: [IndexParse.self, VerifyAPK.self, GzipWrite.self, MakeIndex.self, MakeTree.self, Baseline.self,
+                      ResolveEach.self, ResolveWorld.self]
     )
 }
 

@@ -1,3 +1,4 @@
+import HTTPTransport
 /// Everything the OCI module refuses or fails at, as one error type: a kind to match on, a one-line
 /// message saying what is wrong, where it happened (a file, a blob, a registry URL) and, when there
 /// is an obvious next step, a hint.
@@ -95,5 +96,20 @@ func mapErrors<Result>(_ kind: OCIError.Kind, _ what: @autoclosure () -> String,
         return try body()
     } catch {
         throw OCIError.wrapping(error, kind, what(), source: source)
+    }
+}
+
+extension OCIError {
+    /// The registry-side meaning of a transport failure: connection problems stay `.transport`
+    /// (retried by the callers that retry), caps `.tooLarge`.
+    init(transport error: HTTPTransportError, source: String?) {
+        let kind: Kind
+        switch error.kind {
+        case .transport: kind = .transport
+        case .tooLarge: kind = .tooLarge
+        case .io: kind = .io
+        case .authentication: kind = .unauthorized
+        }
+        self.init(kind, error.message, source: source)
     }
 }

@@ -1,4 +1,5 @@
 import DistillCrypto
+public import HTTPTransport
 
 /// How to reach registries: the transport, which hosts speak plain HTTP, and where credentials
 /// come from. Makes a ``RegistryClient`` per registry.

@@ -1,34 +1,7 @@
 import Archive
 import DistillCrypto
 import Foundation
-
-/// How often and how patiently the registry client retries a request that failed to connect or
-/// got a 5xx or 429 answer.
-public struct RetryPolicy: Sendable {
-    /// Total tries, the first included.
-    public var attempts: Int
-    /// The wait before the second try; it doubles for each further try.
-    public var initialDelay: Duration
-    /// The longest wait between tries.
-    public var maximumDelay: Duration
-
-    /// A policy; `attempts` is at least 1.
-    public init(attempts: Int, initialDelay: Duration, maximumDelay: Duration = .seconds(10)) {
-        self.attempts = max(1, attempts)
-        self.initialDelay = initialDelay
-        self.maximumDelay = maximumDelay
-    }
-
-    /// Four tries, waiting 0.5 s, 1 s and 2 s between them.
-    public static let standard = RetryPolicy(attempts: 4, initialDelay: .milliseconds(500))
-
-    /// The wait after failed try number `attempt` (1-based).
-    func delay(after attempt: Int) -> Duration {
-        var delay = initialDelay
-        for _ in 1..<attempt { delay = min(delay * 2, maximumDelay) }
-        return min(delay, maximumDelay)
-    }
-}
+public import HTTPTransport
 
 /// A client for one registry (distribution-spec v2 API): blob and manifest existence checks,
 /// uploads (monolithic or chunked), manifest pushes and pulls, tag listing; with anonymous, basic
@@ -393,8 +366,10 @@ public actor RegistryClient {
                 let response = try await http.send(request, maximumResponseSize: limit)
                 let retryable = response.status >= 500 || response.status == 429
                 guard retryable, retrying, attempt < retry.attempts else { return response }
-            } catch let error as OCIError where error.kind == .transport && retrying && attempt < retry.attempts {
+            } catch let error as HTTPTransportError where error.kind == .transport && retrying && attempt < retry.attempts {
                 // Fall through to the wait below and try again.
+            } catch let error as HTTPTransportError {
+                throw OCIError(transport: error, source: registry)
             } catch let error as OCIError {
                 throw error.located(at: registry)
             } catch {

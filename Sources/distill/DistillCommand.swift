@@ -13,11 +13,16 @@ struct DistillCommand: AsyncParsableCommand {
         version: DistillVersion.current,
         subcommands: [
             ShowConfigCommand.self,
+            ShowPackagesCommand.self,
+            LockCommand.self,
+            DotCommand.self,
             APKCommand.self,
             IndexCommand.self,
             PackCommand.self,
             PushCommand.self,
             KeygenCommand.self,
+            SignCommand.self,
+            VerifyCommand.self,
             VersionCommand.self,
         ]
     )

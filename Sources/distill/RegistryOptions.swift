@@ -1,4 +1,5 @@
 import ArgumentParser
+import HTTPTransport
 import OCI
 
 /// The flags every command that talks to a registry takes (include with `@OptionGroup`).

@@ -1,5 +1,6 @@
 import DistillCrypto
 import Foundation
+import HTTPTransport
 import OCI
 import TestSupport
 import Testing
@@ -156,7 +157,7 @@ struct RegistryAuthTests {
         let posts = Counter()
         let flaky = ScriptedHTTPClient { request in
             if request.method == "HEAD", heads.next() <= 2 {
-                throw OCIError(.transport, "\(request.method) \(request.url): connection reset by peer")
+                throw HTTPTransportError(.transport, "\(request.method) \(request.url): connection reset by peer")
             }
             if request.method == "POST", posts.next() <= 2 { return HTTPResponse(status: 503) }
             return Self.registryAnswer(request)
@@ -172,7 +173,7 @@ struct RegistryAuthTests {
         // the policy's limit, then the publish fails before any manifest or tag is sent.
         let cut = ScriptedHTTPClient { request in
             if request.method == "PUT", request.url.path.contains("/uploads/") {
-                throw OCIError(.transport, "\(request.method) \(request.url): The network connection was lost.")
+                throw HTTPTransportError(.transport, "\(request.method) \(request.url): The network connection was lost.")
             }
             return Self.registryAnswer(request)
         }

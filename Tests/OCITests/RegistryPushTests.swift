@@ -1,6 +1,7 @@
 import Archive
 import DistillCrypto
 import Foundation
+import HTTPTransport
 import OCI
 import TestSupport
 import Testing

@@ -30,7 +30,7 @@ public struct ExternalTool {
     /// which under the test runner blocks almost everything: `openssl speed` then never sees its
     /// SIGALRM and runs forever. This launcher restores a default mask and SIGPIPE disposition
     /// before it execs the real tool.
-    private static let launcher = """
+    static let launcher = """
         import os, signal, sys
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTransport
 import OCI
 
 /// An ``HTTPClient`` that answers from a closure and records every request: a stand-in for a
@@ -18,7 +19,7 @@ final class ScriptedHTTPClient: HTTPClient, @unchecked Sendable {
         lock.withLock { recorded.append(request) }
         let response = try handler(request)
         if response.body.count > maximumResponseSize {
-            throw OCIError(.tooLarge, "\(request.method) \(request.url): response body over \(maximumResponseSize) bytes")
+            throw HTTPTransportError(.tooLarge, "\(request.method) \(request.url): response body over \(maximumResponseSize) bytes")
         }
         return response
     }

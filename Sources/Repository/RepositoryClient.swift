@@ -1,0 +1,280 @@
+import APK
+import Archive
+import Dispatch
+import Foundation
+import HTTPTransport
+
+/// An index loaded for one architecture of one repository, its signature verified.
+public struct LoadedIndex: Sendable {
+    /// The repository.
+    public var source: RepositorySource
+    /// The apk architecture.
+    public var architecture: String
+    /// The index URL or path (no credentials).
+    public var url: String
+    /// The verified index: its records and who signed it.
+    public var index: APKIndexFile
+}
+
+/// Reads repositories: keyrings, signed indexes and verified packages, from local directories
+/// (read in place) and `http(s)://` URLs (through the cache).
+///
+/// ```swift
+/// let client = RepositoryClient(options: RepositoryOptions(cache: RepositoryCache(root: cacheDir)))
+/// let keys = try await client.loadKeyring(["./melange.rsa.pub"])
+/// let repo = try RepositorySource(location: "./packages")
+/// let index = try await client.loadIndex(repo, architecture: "x86_64", keyring: keys.keyring)
+/// let fetched = try await client.fetch(requests)        // verified, expanded, in request order
+/// ```
+public final class RepositoryClient: Sendable {
+    /// The options this client was made with.
+    public let options: RepositoryOptions
+    /// The HTTP transport for remote repositories and keys.
+    public let http: any HTTPClient
+
+    /// A client with `options`, reaching remote repositories through `http`.
+    public init(options: RepositoryOptions, http: any HTTPClient = URLSessionHTTPClient()) {
+        self.options = options
+        self.http = http
+    }
+
+    // MARK: Keyrings
+
+    /// Loads keyring entries: key files, directories of `*.rsa.pub` files, and key URLs (fetched
+    /// once, then read from the cache). A key's apk name is its file name.
+    public func loadKeyring(_ entries: [String]) async throws(RepositoryError) -> LoadedKeyring {
+        var loaded = LoadedKeyring()
+        for text in entries {
+            let entry = try KeyringEntry(text)
+            switch entry.location {
+            case .local(let path):
+                if Files.isDirectory(path) {
+                    let names: [String]
+                    do {
+                        names = try FileManagerListing.names(in: path)
+                    } catch {
+                        throw RepositoryError(.keyring, "cannot list the keyring directory: \(error)", source: path)
+                    }
+                    for name in names where name.hasSuffix(".rsa.pub") {
+                        let file = path + "/" + name
+                        try loaded.add(KeyFile(name: name, bytes: try readKey(file), source: file))
+                    }
+                } else if Files.exists(path) {
+                    try loaded.add(KeyFile(name: entry.keyName, bytes: try readKey(path), source: path))
+                } else {
+                    throw RepositoryError(.keyring, "the key file does not exist (keyring paths are relative to the working directory)",
+                                          source: path)
+                }
+            case .remote(let url):
+                let bytes = try await remoteKey(url: url, name: entry.keyName, credentials: entry.credentials)
+                try loaded.add(KeyFile(name: entry.keyName, bytes: bytes, source: url))
+            }
+        }
+        return loaded
+    }
+
+    private func readKey(_ path: String) throws(RepositoryError) -> [UInt8] {
+        do {
+            return try Files.read(path, limit: RepositoryLimits.maximumKeySize)
+        } catch {
+            throw RepositoryError(.keyring, error.message, source: path)
+        }
+    }
+
+    // MARK: Indexes
+
+    /// Loads and verifies `source`'s index for `architecture`. A missing local index gives nil
+    /// (apko warns and skips the repository); a remote one is an error.
+    ///
+    /// - Throws: ``RepositoryError/Kind/untrustedIndex`` naming the repository and the keys the
+    ///   index was signed with when no signature verifies against `keyring`; `.invalidIndex`,
+    ///   `.tooLarge`, `.notCached` (offline), `.network`, `.notFound`, `.httpStatus`.
+    public func loadIndex(_ source: RepositorySource, architecture: String, keyring: Keyring) async throws(RepositoryError)
+        -> LoadedIndex? {
+        let url = source.indexURL(architecture: architecture)
+        switch source.location {
+        case .local(let directory):
+            let path = "\(directory)/\(architecture)/APKINDEX.tar.gz"
+            guard Files.exists(path) else { return nil }
+            let index = try await readIndex(at: path, url: url, source: source, keyring: keyring)
+            if let problem = Self.trustProblem(index.signature, keyring: keyring) {
+                throw RepositoryError(.untrustedIndex, "the index \(url) \(problem)", source: source.description)
+            }
+            return LoadedIndex(source: source, architecture: architecture, url: url, index: index)
+        case .remote:
+            return try await loadRemoteIndex(source, architecture: architecture, keyring: keyring)
+        }
+    }
+
+    /// Reads the index at `path` (signature checked, trust not yet required).
+    func readIndex(at path: String, url: String, source: RepositorySource, keyring: Keyring) async throws(RepositoryError)
+        -> APKIndexFile {
+        let limit = options.limits.maximumIndexSize
+        return try await Self.blocking { () throws(RepositoryError) -> APKIndexFile in
+            do {
+                return try APKIndexFile.read(path: path, keyring: keyring, requiresTrust: false, maximumSize: limit)
+            } catch let error as APKError {
+                throw RepositoryError(error.kind == .tooLarge ? .tooLarge : (error.kind == .io ? .io : .invalidIndex),
+                                      "cannot read the index \(url): \(error.message)", source: source.description)
+            } catch {
+                throw RepositoryError(.invalidIndex, "cannot read the index \(url): \(error)", source: source.description)
+            }
+        }
+    }
+
+    /// Why an index is not trusted, as the end of a sentence naming its signers; nil when trusted.
+    static func trustProblem(_ status: APKIndexFile.SignatureStatus, keyring: Keyring) -> String? {
+        let known = keyring.isEmpty ? "the keyring is empty" : "the keyring has \(keyring.names.joined(separator: ", "))"
+        switch status {
+        case .verified:
+            return nil
+        case .unsigned:
+            return "is not signed; refusing it"
+        case .untrusted(let keyNames):
+            return "is signed with \(keyNames.joined(separator: ", ")), which is not in the keyring (\(known)); add the key with --keyring-append"
+        case .bad(let signers, let reasons):
+            let detail = zip(signers, reasons).map { "\($0.keyName): \($1)" }.joined(separator: "; ")
+            return "has a BAD signature (\(detail)); refusing it"
+        }
+    }
+
+    // MARK: Packages
+
+    /// Fetches and verifies `requests`, at most ``RepositoryOptions/maximumConcurrentFetches`` at a
+    /// time (downloads overlap with other packages' verification and expansion), and returns
+    /// them in request order. The first failure cancels the rest and is thrown.
+    ///
+    /// - Throws: ``RepositoryError/Kind/verificationFailed`` naming the package, its repository
+    ///   and both checksums when a package is not the one the index (or lock) names;
+    ///   `.invalidPackage`, `.tooLarge`, `.notFound`, `.notCached` (offline), `.network`, `.io`.
+    public func fetch(_ requests: [PackageRequest], options fetchOptions: FetchOptions = FetchOptions()) async throws(RepositoryError)
+        -> [FetchedPackage] {
+        let width = options.maximumConcurrentFetches
+        do {
+            return try await withThrowingTaskGroup(of: (Int, FetchedPackage).self) { group in
+                var results = [FetchedPackage?](repeating: nil, count: requests.count)
+                var next = 0
+                func startNext() {
+                    guard next < requests.count else { return }
+                    let position = next
+                    let request = requests[position]
+                    next += 1
+                    group.addTask { (position, try await self.fetch(request, options: fetchOptions)) }
+                }
+                for _ in 0..<min(width, requests.count) { startNext() }
+                while let (position, package) = try await group.next() {
+                    results[position] = package
+                    startNext()
+                }
+                return results.map { $0! }
+            }
+        } catch let error as RepositoryError {
+            throw error
+        } catch {
+            throw RepositoryError(.io, "fetching packages failed: \(error)")
+        }
+    }
+
+    /// Fetches and verifies one package (see ``fetch(_:options:)``).
+    public func fetch(_ request: PackageRequest, options fetchOptions: FetchOptions = FetchOptions()) async throws(RepositoryError)
+        -> FetchedPackage {
+        let (location, _) = try SourceLocation.parse(request.url, what: "package")
+        switch location {
+        case .local(let path):
+            guard Files.isRegularFile(path) else {
+                throw RepositoryError(.notFound, "\(request.nameVersion) is not in its repository \(request.repository): \(path) does not exist",
+                                      source: path)
+            }
+            return try await verify(request, at: path, options: fetchOptions)
+        case .remote:
+            return try await fetchRemote(request, options: fetchOptions)
+        }
+    }
+
+    /// Reads the `.apk` at `path` in one pass: checks `C:`, datahash and the lock's data
+    /// checksum, and expands the data section into the cache when asked.
+    func verify(_ request: PackageRequest, at path: String, options fetchOptions: FetchOptions) async throws(RepositoryError)
+        -> FetchedPackage {
+        let limits = options.limits
+        let expandedPath = fetchOptions.expandsData ? try options.cache.expandedDataPath(checksum: request.checksum) : nil
+        return try await Self.blocking { () throws(RepositoryError) -> FetchedPackage in
+            let writer = try expandedPath.map { path throws(RepositoryError) in try ExpandedDataWriter(path: path) }
+            let file: APKFile
+            do {
+                // Not stopping at the first failure: the message names both checksums, and the
+                // expansion is thrown away unless everything held.
+                file = try APKFile.read(path: path, options: APKFile.Options(
+                    requiresSignature: false, expectedChecksum: request.checksum, stopsAtFirstFailure: false,
+                    maximumControlSize: limits.maximumControlSize, maximumDataSize: limits.maximumDataSize,
+                    listsDataEntries: fetchOptions.listsDataEntries), expandingDataTo: writer)
+            } catch let error as APKError {
+                writer?.abandon()
+                let kind: RepositoryError.Kind = error.kind == .tooLarge ? .tooLarge : (error.kind == .io ? .io : .invalidPackage)
+                throw RepositoryError(kind, "\(request.nameVersion) from \(request.repository) cannot be read: \(error.message)",
+                                      source: request.url)
+            } catch {
+                writer?.abandon()
+                throw RepositoryError(.invalidPackage, "\(request.nameVersion) from \(request.repository) cannot be read: \(error)",
+                                      source: request.url)
+            }
+            if let problem = Self.verificationProblem(file, request: request) {
+                writer?.abandon()
+                throw RepositoryError(.verificationFailed, "\(request.nameVersion) from \(request.repository) \(problem)", source: request.url)
+            }
+            do {
+                try writer?.finish()
+            } catch {
+                writer?.abandon()
+                throw RepositoryError(.io, "cannot store the expanded data of \(request.nameVersion): \(error)", source: expandedPath)
+            }
+            return FetchedPackage(request: request, file: file, path: path, expandedDataPath: expandedPath)
+        }
+    }
+
+    /// What is wrong with a package that was read, or nil when it is the one requested.
+    static func verificationProblem(_ file: APKFile, request: PackageRequest) -> String? {
+        if file.identityMatches != true {
+            return "is not the package its index names: its C: is \(file.identity), the index says \(request.checksum)"
+        }
+        if case .mismatch(let expected, let actual) = file.dataHash {
+            return "is damaged: its data section hashes to \(actual), its .PKGINFO datahash is \(expected)"
+        }
+        if let locked = request.dataChecksum, !locked.isEmpty, file.dataSection.checksum != locked {
+            return "is not the locked package: its data section is \(file.dataSection.checksum), the lock file says \(locked)"
+        }
+        return nil
+    }
+
+    /// Runs blocking work (reading and hashing files) off the cooperative thread pool, which is
+    /// as small as the machine and must not be held by disk reads.
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(RepositoryError) -> T) async throws(RepositoryError) -> T {
+        let result: Result<T, RepositoryError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                do throws(RepositoryError) {
+                    continuation.resume(returning: .success(try body()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+}
+
+/// Directory listing in byte order (the keyring directory's keys load in a stable order).
+enum FileManagerListing {
+    static func names(in directory: String) throws -> [String] {
+        guard let handle = opendir(directory) else {
+            throw RepositoryError(.io, "cannot list the directory: \(Files.errorText(errno))", source: directory)
+        }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+}
