@@ -2,10 +2,11 @@
 #   make demo   build, sign, verify and run the demo image from the embedded repository (offline)
 #   make test   the whole test suite, installing what it needs
 #   make bench  speed measurements beside the standard tools (not pass/fail)
+#   make fuzz   libFuzzer + ASan on every parser (FUZZ_SECONDS per target, default 60; see scripts/fuzz.sh)
 SWIFT ?= swift
 RELEASE_BIN = .build/release/distill
 
-.PHONY: all build release test test-tools bench deps clean
+.PHONY: all build release test test-tools bench fuzz deps clean
 
 all: build
 
@@ -31,5 +32,11 @@ test: deps test-tools
 bench: deps
 	scripts/bench.sh
 
+# Fuzz targets for the gzip, tar, APKINDEX, .PKGINFO, .apk, dependency and config parsers, built
+# in .build-fuzz (never in .build). FUZZ_TARGETS picks targets, FUZZ_PARALLEL=2 runs two at a time.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -12,6 +12,11 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "distill", targets: ["distill"]),
+        // Libraries for the fuzz targets in Fuzz/ (a separate package that depends on this one).
+        .library(name: "Archive", targets: ["Archive"]),
+        .library(name: "APK", targets: ["APK"]),
+        .library(name: "ApkoConfig", targets: ["ApkoConfig"]),
+        .library(name: "DistillCrypto", targets: ["DistillCrypto"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),

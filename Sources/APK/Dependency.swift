@@ -109,8 +109,12 @@ public struct Dependency: Sendable, Hashable, CustomStringConvertible {
             if mask != .checksum && !APKVersion(versionString).isValid {
                 throw APKError.invalidDependency(String(text), "'\(versionText)' is not a valid apk version")
             }
-            op = mask
-            version = versionString
+            // `<>=` in any order allows every version, and apk-tools then matches like a bare name
+            // (unversioned provides too), so it is kept as one: `.any` never carries a version.
+            if mask != .any {
+                op = mask
+                version = versionString
+            }
         }
         var tag: String? = nil
         if let at = namePart.utf8.firstIndex(of: UInt8(ascii: "@")) {

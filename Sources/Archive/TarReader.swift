@@ -69,6 +69,10 @@ public final class TarReader {
     /// The entry most recently returned by `next()`.
     public private(set) var currentEntry: TarEntry?
 
+    /// The largest content size believed (4 EiB): base-256 and PAX sizes reach 2^63 - 1, and
+    /// offsets, padding and remaining counts computed from such a size would overflow.
+    static let maximumContentSize: Int64 = 1 << 62
+
     private var remainingContent: Int64 = 0
     private var remainingPadding = 0
     private var zeroBlockCount = 0
@@ -360,6 +364,9 @@ public final class TarReader {
         if entry.size < 0 {
             throw ArchiveError(.malformedHeader, "negative size in the tar header \(at)")
         }
+        if entry.size > Self.maximumContentSize {
+            throw ArchiveError(.tooLarge, "tar entry size \(entry.size) \(at) is beyond what any tar stream holds")
+        }
         let mapped: Set<String> = ["path", "linkpath", "size", "uid", "gid", "uname", "gname", "mtime"]
         for (key, value) in records where !mapped.contains(key) {
             if key.hasPrefix("SCHILY.xattr.") {
@@ -396,7 +403,10 @@ private func parseDecimal(_ text: String) -> Int64? {
     let fraction = parts[1]
     guard !fraction.isEmpty, fraction.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
     let negative = parts[0].hasPrefix("-")
-    return negative && fraction.contains(where: { $0 != "0" }) ? whole - 1 : whole
+    guard negative && fraction.contains(where: { $0 != "0" }) else { return whole }
+    // Rounding down past Int64.min has no value to give.
+    let (rounded, overflow) = whole.subtractingReportingOverflow(1)
+    return overflow ? nil : rounded
 }
 
 /// The content of a `TarReader`'s current entry as a `ByteSource`.
