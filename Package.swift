@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "distill-bench",
             dependencies: [
-                "APK", "Archive", "DistillCrypto",
+                "APK", "Archive", "DistillCrypto", "Resolver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/DistillBench",
