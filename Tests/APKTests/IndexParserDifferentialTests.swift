@@ -144,7 +144,9 @@ import TestSupport
         }
         for _ in 0..<60_000 {
             let bytes = pool[Int(random.next() % UInt64(pool.count))]
-            let shared = bytes.withUnsafeBufferPointer { cache.shared($0) }
+            // Sites that see few repeats stop sharing for a while; every site must still agree.
+            let site = StringCache.Site.allCases[Int(random.next() % UInt64(StringCache.Site.allCases.count))]
+            let shared = bytes.withUnsafeBufferPointer { cache.shared($0, at: site) }
             let expected = String(decoding: bytes, as: UTF8.self)
             #expect(Array(shared.utf8) == Array(expected.utf8))
             let (version, isValid) = bytes.withUnsafeBufferPointer { cache.version($0) }
@@ -156,10 +158,13 @@ import TestSupport
     }
 
     /// A reference error in a signed index is reported after the archive was read, as before:
-    /// the records' fault, unless the archive itself is broken.
-    @Test func signedIndexErrorsKeepTheirOrder() throws {
+    /// the records' fault, unless the archive itself is broken. Small and large indexes, so that
+    /// both the inline parser and the one on a second thread are held to it.
+    @Test(arguments: [1_000, 80_000])
+    func signedIndexErrorsKeepTheirOrder(records: Int) throws {
         let bad = "P:a\nV:1\nS:big\n\n"
-        let bytes = try Self.signedIndex(bad + String(repeating: "P:b\nV:1\n\n", count: 40_000))
+        let bytes = try Self.signedIndex(bad + String(repeating: "P:b\nV:1\n\n", count: records))
+        #expect((records * 10 >= APKIndexFile.pipelinedParseSize) == (records == 80_000))
         #expect(throws: APKError(.malformedIndex, "line 3: 'S:big' is not a number", source: "i")) {
             try APKIndexFile.read(from: MemorySource(bytes), name: "i", keyring: Craft.keyring)
         }
@@ -168,6 +173,25 @@ import TestSupport
         } throws: { error in
             (error as? APKError)?.kind == .malformedIndex && (error as? APKError)?.message.contains("input ends inside") == true
         }
+    }
+
+    /// Texts that end exactly on, just before and just after a piece boundary of the reader that
+    /// parses on a second thread, with a line cut by every boundary on the way.
+    @Test(arguments: [-1, 0, 1])
+    func pipelinedReaderAtPieceBoundaries(offset: Int) throws {
+        var text = ""
+        var number = 0
+        let target = 5 * APKIndexFile.parsePieceSize + offset
+        while text.utf8.count < target - 200 {
+            text += "P:package-\(number)\nV:1.\(number % 9)-r0\nD:so:libc.musl-x86_64.so.1 dep-\(number % 97)>=1\n\n"
+            number += 1
+        }
+        let filler = target - text.utf8.count - "P:filler\nV:1\nx:\n".utf8.count
+        text += "P:filler\nV:1\nx:" + String(repeating: "f", count: filler) + "\n"
+        #expect(text.utf8.count == target)
+        let bytes = try Self.signedIndex(text)
+        let index = try APKIndexFile.read(from: MemorySource(bytes), name: "i", keyring: Craft.keyring)
+        Differential.expectEqual(index.packages, try ReferenceIndexText.parse(Array(text.utf8), source: "i"), context: "offset \(offset)")
     }
 
     // MARK: - Helpers
