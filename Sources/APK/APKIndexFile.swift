@@ -94,7 +94,7 @@ public struct APKIndexFile: Sendable {
         do {
             let tar = TarReader(source: gzip)
             var description: String?
-            var indexText: [UInt8]?
+            var parsedIndex: Result<[PackageInfo], APKError>?
             while let entry = try tar.next() {
                 if !stream.contentStarted, entry.name.hasPrefix(".SIGN.") {
                     let content = try tar.readContent(limit: 64 * 1024)
@@ -107,16 +107,16 @@ public struct APKIndexFile: Sendable {
                 guard entry.kind == .regular else { continue }
                 switch entry.name {
                 case "DESCRIPTION": description = String(decoding: try tar.readContent(limit: 64 * 1024), as: UTF8.self)
-                case "APKINDEX": indexText = try tar.readContent(limit: Int(maximumSize))
+                case "APKINDEX": parsedIndex = try parseIndexEntry(tar, size: entry.size, maximumSize: maximumSize, name: name)
                 default: continue
                 }
             }
             try gzip.drainToEnd()
             let status = stream.finish()
-            guard let indexText else {
+            guard let parsedIndex else {
                 throw APKError(.malformedIndex, "the archive has no APKINDEX entry", source: name)
             }
-            let index = APKIndexFile(description: description, packages: try IndexText.parse(indexText, source: name),
+            let index = APKIndexFile(description: description, packages: try parsedIndex.get(),
                                      signatures: stream.signatures, signature: status, fileSize: gzip.compressedOffset)
             if requiresTrust, let error = index.trustError(source: name) { throw error }
             return index
@@ -130,6 +130,51 @@ public struct APKIndexFile: Sendable {
             }
         } catch let error as APKError {
             throw error.located(at: name)
+        }
+    }
+
+    /// How much index text is inflated and parsed at a time: small enough to stay in the CPU's
+    /// cache between the two, large enough that per-piece costs vanish.
+    static let parsePieceSize = 128 * 1024
+    /// From this size on, the text is parsed on a second thread while it is inflated; below it,
+    /// handing pieces between threads would cost more than it saves.
+    static let pipelinedParseSize = 512 * 1024
+
+    /// Parses the `APKINDEX` entry while it is inflated, a piece at a time, so the text is never
+    /// held whole. A fault in the text is returned rather than thrown, and reported only after the
+    /// rest of the archive was read and checked: archive errors come first, as when the whole text
+    /// is read before it is parsed.
+    private static func parseIndexEntry(_ tar: TarReader, size: Int64, maximumSize: Int64, name: String) throws
+        -> Result<[PackageInfo], APKError>
+    {
+        guard size <= maximumSize else {
+            throw APKError(.tooLarge, "content of 'APKINDEX' is \(size) bytes, over the \(maximumSize)-byte limit", source: name)
+        }
+        if size >= pipelinedParseSize {
+            let pipeline = PipelinedIndexParser(source: name, expectedSize: Int(size), pieceSize: parsePieceSize, depth: 4)
+            defer { pipeline.waitUntilIdle() }
+            while try pipeline.push({ try tar.readContent(into: $0) }) {}
+            return pipeline.finish()
+        }
+        var parser = IndexTextParser(source: name, expectedSize: Int(size))
+        var fault: APKError?
+        let piece = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: parsePieceSize)
+        defer { piece.deallocate() }
+        while true {
+            let count = try tar.readContent(into: UnsafeMutableRawBufferPointer(piece))
+            if count == 0 { break }
+            guard fault == nil else { continue }
+            do {
+                try parser.feed(UnsafeBufferPointer(rebasing: piece[..<count]))
+            } catch let error as APKError {
+                fault = error
+            }
+        }
+        if let fault { return .failure(fault) }
+        do {
+            return .success(try parser.finish())
+        } catch let error as APKError {
+            return .failure(error)
         }
     }
 }

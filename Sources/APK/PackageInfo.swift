@@ -1,14 +1,20 @@
 /// The metadata of one package, as carried by `.PKGINFO`, an APKINDEX record or an installed-db
 /// record. Field names follow `.PKGINFO`; the APKINDEX letter is noted on each.
 public struct PackageInfo: Sendable, Hashable {
+    // The properties are in apk-tools' index order (`C P V A …`) and the public initializer is in
+    // an extension, so the type keeps its synthesized memberwise initializer (which starts
+    // `init(checksum:name:version:arch:`). Swift 6.3 builds a value made by an explicit
+    // initializer in a temporary and copies it into place, retaining and releasing every field;
+    // the index parser makes a record per package and uses the memberwise one.
+
+    /// `C:` — the identity checksum, `Q1` + base64(SHA-1 of the control member).
+    public var checksum: String?
     /// `P:` / `pkgname`.
     public var name: String
     /// `V:` / `pkgver`, including the `-rN` revision.
     public var version: String
     /// `A:` / `arch` (`x86_64`, `aarch64`, `noarch`, …).
     public var arch: String?
-    /// `C:` — the identity checksum, `Q1` + base64(SHA-1 of the control member).
-    public var checksum: String?
     /// `S:` — size of the `.apk` file in bytes (index only).
     public var fileSize: UInt64?
     /// `I:` / `size` — installed size in bytes; 0 marks a virtual package.
@@ -46,7 +52,10 @@ public struct PackageInfo: Sendable, Hashable {
     /// Set when an APKINDEX record carried an unknown uppercase field: apk-tools then considers
     /// the package uninstallable ("This apk-tools is OLD!").
     public var hasUnknownRequiredField: Bool
+}
 
+extension PackageInfo {
+    /// A record with `name` and `version`; every other field is optional.
     public init(name: String, version: String, arch: String? = nil, checksum: String? = nil,
                 fileSize: UInt64? = nil, installedSize: UInt64? = nil, description: String? = nil,
                 url: String? = nil, license: String? = nil, origin: String? = nil,
@@ -54,28 +63,12 @@ public struct PackageInfo: Sendable, Hashable {
                 providerPriority: Int? = nil, depends: [Dependency] = [], provides: [Dependency] = [],
                 installIf: [Dependency] = [], replaces: [Dependency] = [], replacesPriority: Int? = nil,
                 triggers: [String] = [], dataHash: String? = nil, hasUnknownRequiredField: Bool = false) {
-        self.name = name
-        self.version = version
-        self.arch = arch
-        self.checksum = checksum
-        self.fileSize = fileSize
-        self.installedSize = installedSize
-        self.description = description
-        self.url = url
-        self.license = license
-        self.origin = origin
-        self.maintainer = maintainer
-        self.buildTime = buildTime
-        self.commit = commit
-        self.providerPriority = providerPriority
-        self.depends = depends
-        self.provides = provides
-        self.installIf = installIf
-        self.replaces = replaces
-        self.replacesPriority = replacesPriority
-        self.triggers = triggers
-        self.dataHash = dataHash
-        self.hasUnknownRequiredField = hasUnknownRequiredField
+        self.init(checksum: checksum, name: name, version: version, arch: arch, fileSize: fileSize,
+                  installedSize: installedSize, description: description, url: url, license: license, origin: origin,
+                  maintainer: maintainer, buildTime: buildTime, commit: commit, providerPriority: providerPriority,
+                  depends: depends, provides: provides, installIf: installIf, replaces: replaces,
+                  replacesPriority: replacesPriority, triggers: triggers, dataHash: dataHash,
+                  hasUnknownRequiredField: hasUnknownRequiredField)
     }
 
     /// The version as an orderable value.

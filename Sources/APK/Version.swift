@@ -17,7 +17,8 @@ public struct APKVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// Whether apk-tools would accept this string where a valid version is required
     /// (after a dependency operator, or in `apk version -c`).
     public var isValid: Bool {
-        Self.isValid(Array(text.utf8))
+        var text = text
+        return text.withUTF8 { Self.isValid($0) }
     }
 
     /// Three-way comparison result with apk's semantics.
@@ -28,7 +29,9 @@ public struct APKVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// Compares two versions; with `fuzzy`, a version that is a token-prefix of the other is equal
     /// (the `~` operator: `~1.2` matches `1.2.3` and, symmetrically, `1.2.3` matches `1.2`).
     public static func compare(_ a: APKVersion, _ b: APKVersion, fuzzy: Bool = false) -> Order {
-        compareBytes(Array(a.text.utf8), Array(b.text.utf8), fuzzy: fuzzy)
+        // withUTF8 reads native strings in place: no array per comparison (the solver compares often).
+        var textA = a.text, textB = b.text
+        return textA.withUTF8 { bytesA in textB.withUTF8 { bytesB in compareBytes(bytesA, bytesB, fuzzy: fuzzy) } }
     }
 
     public static func < (lhs: APKVersion, rhs: APKVersion) -> Bool {
@@ -42,13 +45,16 @@ public struct APKVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
 
     /// Hashing must agree with apk's equality, so it hashes the token sequence, not the text.
     public func hash(into hasher: inout Hasher) {
-        var scanner = Scanner(Array(text.utf8))
-        var kind = TokenKind.digit
-        while kind != .end && kind != .invalid {
-            let value = scanner.nextValue(&kind)
-            hasher.combine(value)
+        var text = text
+        text.withUTF8 { bytes in
+            var scanner = Scanner(bytes)
+            var kind = TokenKind.digit
+            while kind != .end && kind != .invalid {
+                let value = scanner.nextValue(&kind)
+                hasher.combine(value)
+            }
+            hasher.combine(kind == .end)
         }
-        hasher.combine(kind == .end)
     }
 }
 
@@ -71,12 +77,13 @@ enum TokenKind: Int, Comparable {
 private let preReleaseSuffixes: [[UInt8]] = ["alpha", "beta", "pre", "rc"].map { Array($0.utf8) }
 private let postReleaseSuffixes: [[UInt8]] = ["cvs", "svn", "git", "hg", "p"].map { Array($0.utf8) }
 
-/// Walks a version string. `position` is where the next token's text begins.
+/// Walks a version string. `position` is where the next token's text begins. The bytes are
+/// borrowed: a scanner lives only inside the closure that lends them.
 struct Scanner {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
@@ -185,7 +192,7 @@ struct Scanner {
         return value
     }
 
-    private static func match(_ table: [[UInt8]], in bytes: [UInt8], at position: Int) -> Int? {
+    private static func match(_ table: [[UInt8]], in bytes: UnsafeBufferPointer<UInt8>, at position: Int) -> Int? {
         for (index, word) in table.enumerated() where position + word.count <= bytes.count {
             if bytes[position..<(position + word.count)].elementsEqual(word) { return index }
         }
@@ -194,7 +201,8 @@ struct Scanner {
 }
 
 extension APKVersion {
-    static func isValid(_ bytes: [UInt8]) -> Bool {
+    /// Whether `bytes` is a version apk-tools accepts (see ``isValid``).
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var scanner = Scanner(bytes)
         var kind = TokenKind.digit
         while kind != .end && kind != .invalid {
@@ -203,7 +211,7 @@ extension APKVersion {
         return kind == .end
     }
 
-    static func compareBytes(_ a: [UInt8], _ b: [UInt8], fuzzy: Bool) -> Order {
+    static func compareBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, fuzzy: Bool) -> Order {
         var sa = Scanner(a), sb = Scanner(b)
         var kindA = TokenKind.digit, kindB = TokenKind.digit
         var valueA: Int64 = 0, valueB: Int64 = 0

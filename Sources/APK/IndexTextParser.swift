@@ -1,0 +1,523 @@
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// The APKINDEX text parser behind ``IndexText/parse(_:source:)`` and the signed-index reader,
+/// which feeds it the text piece by piece while it inflates, so the text is never held whole.
+///
+/// An index is tens of megabytes read on every build, so the common shapes take short paths:
+/// lines are found with `memchr`, numbers and dependency tokens are decoded in place, and a long
+/// value that repeats (URLs, licenses, maintainers, commits, sonames) becomes a `String` once and
+/// is shared. Anything outside those shapes — a byte that is not printable ASCII in a dependency,
+/// a number that is not plain digits, a malformed token — goes through the general code
+/// (`Dependency(parsing:)`, `FixedWidthInteger(_:)`), which decides and words the error, so the
+/// result is the same as decoding every line into a `String` first and parsing that.
+struct IndexTextParser {
+    /// Named in errors.
+    let source: String?
+    /// Every record so far; while a record is being read (`recordIsEmpty` false) it is the last
+    /// one, filled in place so that finishing it moves nothing.
+    private var packages: [PackageInfo] = []
+    private var current = -1
+    private var recordHasName = false
+    private var recordHasVersion = false
+    private var recordIsEmpty = true
+    private var lineNumber = 0
+    private var recordStartLine = 1
+    /// The start of a line whose end is in a later piece.
+    private var partialLine: [UInt8] = []
+    private let strings = StringCache()
+
+    /// - Parameter expectedSize: the length of the text, when known, so the records' array can be
+    ///   allocated once (growing it copies every record made so far).
+    init(source: String?, expectedSize: Int = 0) {
+        self.source = source
+        // Real records are 300 to 500 bytes; a larger guess only reserves address space.
+        packages.reserveCapacity(expectedSize / 256)
+    }
+
+    /// Parses every complete line of `piece`, keeping an unfinished last line for the next piece.
+    mutating func feed(_ piece: UnsafeBufferPointer<UInt8>) throws {
+        guard var cursor = piece.baseAddress, !piece.isEmpty else { return }
+        let end = cursor + piece.count
+        if !partialLine.isEmpty {
+            guard let newline = Self.newline(from: cursor, to: end) else {
+                partialLine.append(contentsOf: piece)
+                return
+            }
+            partialLine.append(contentsOf: UnsafeBufferPointer(start: cursor, count: newline - cursor))
+            try parsePartialLine()
+            cursor = newline + 1
+        }
+        while cursor < end {
+            guard let newline = Self.newline(from: cursor, to: end) else {
+                partialLine.append(contentsOf: UnsafeBufferPointer(start: cursor, count: end - cursor))
+                return
+            }
+            try line(cursor, count: newline - cursor)
+            cursor = newline + 1
+        }
+    }
+
+    /// Parses what is left (a last line without a newline, the last record) and returns every
+    /// record in text order.
+    mutating func finish() throws -> [PackageInfo] {
+        if !partialLine.isEmpty { try parsePartialLine() }
+        if !recordIsEmpty { try finishRecord() }
+        return packages
+    }
+
+    private static func newline(from start: UnsafePointer<UInt8>, to end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8>? {
+        guard let found = memchr(start, 0x0A, end - start) else { return nil }
+        return UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
+    }
+
+    private mutating func parsePartialLine() throws {
+        // Swapped out so that parsing (which mutates self) does not overlap the array's buffer.
+        var bytes: [UInt8] = []
+        swap(&bytes, &partialLine)
+        try bytes.withUnsafeBufferPointer { try line($0.baseAddress!, count: $0.count) }
+        bytes.removeAll(keepingCapacity: true)
+        partialLine = bytes
+    }
+
+    private mutating func line(_ start: UnsafePointer<UInt8>, count: Int) throws {
+        lineNumber += 1
+        var length = count
+        if length > 0 && start[length - 1] == 0x0D { length -= 1 }  // tolerate CRLF
+        if length == 0 {
+            if !recordIsEmpty { try finishRecord() }
+            recordStartLine = lineNumber + 1
+            return
+        }
+        if recordIsEmpty { recordStartLine = lineNumber }
+        guard length >= 2, start[1] == UInt8(ascii: ":") else {
+            throw APKError(.malformedIndex, "line \(lineNumber) is not of the form X:value", source: source)
+        }
+        if recordIsEmpty {
+            packages.append(Self.emptyRecord())
+            current = packages.count - 1
+            recordIsEmpty = false
+        }
+        try field(start[0], UnsafeBufferPointer(start: start + 2, count: length - 2))
+    }
+
+    private mutating func field(_ letter: UInt8, _ value: UnsafeBufferPointer<UInt8>) throws {
+        switch letter {
+        case UInt8(ascii: "P"): packages[current].name = strings.shared(value, at: .name); recordHasName = true
+        case UInt8(ascii: "V"): packages[current].version = strings.shared(value, at: .version); recordHasVersion = true
+        case UInt8(ascii: "C"): packages[current].checksum = Self.string(value)
+        case UInt8(ascii: "A"): packages[current].arch = strings.shared(value, at: .arch)
+        case UInt8(ascii: "S"): packages[current].fileSize = try number(UInt64.self, letter, value)
+        case UInt8(ascii: "I"): packages[current].installedSize = try number(UInt64.self, letter, value)
+        case UInt8(ascii: "T"): packages[current].description = Self.string(value)
+        case UInt8(ascii: "U"): packages[current].url = strings.shared(value, at: .url)
+        case UInt8(ascii: "L"): packages[current].license = strings.shared(value, at: .license)
+        case UInt8(ascii: "o"): packages[current].origin = strings.shared(value, at: .origin)
+        case UInt8(ascii: "m"): packages[current].maintainer = strings.shared(value, at: .maintainer)
+        case UInt8(ascii: "t"): packages[current].buildTime = try number(Int64.self, letter, value)
+        case UInt8(ascii: "c"): packages[current].commit = strings.shared(value, at: .commit)
+        case UInt8(ascii: "k"): packages[current].providerPriority = try number(Int.self, letter, value)
+        case UInt8(ascii: "D"):
+            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, site: .depends, into: &packages[current].depends)
+        case UInt8(ascii: "p"):
+            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, site: .provides, into: &packages[current].provides)
+        case UInt8(ascii: "i"):
+            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, site: .installIf, into: &packages[current].installIf)
+        case UInt8(ascii: "r"):
+            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, site: .replaces, into: &packages[current].replaces)
+        case UInt8(ascii: "q"): packages[current].replacesPriority = try number(Int.self, letter, value)
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+            // Installed-db letters (F M R Z) are handled by the installed-db reader; in an index an
+            // unknown uppercase letter means a newer format this package needs.
+            packages[current].hasUnknownRequiredField = true
+        default:
+            break  // unknown lowercase letters are ignored for forward compatibility
+        }
+    }
+
+    /// A record with no fields, made with the memberwise initializer (the public one costs a
+    /// copy, see `PackageInfo`).
+    private static func emptyRecord() -> PackageInfo {
+        PackageInfo(checksum: nil, name: "", version: "", arch: nil, fileSize: nil, installedSize: nil, description: nil,
+                    url: nil, license: nil, origin: nil, maintainer: nil, buildTime: nil, commit: nil, providerPriority: nil,
+                    depends: [], provides: [], installIf: [], replaces: [], replacesPriority: nil, triggers: [], dataHash: nil,
+                    hasUnknownRequiredField: false)
+    }
+
+    private mutating func finishRecord() throws {
+        guard recordHasName, !packages[current].name.isEmpty else {
+            throw APKError(.malformedIndex, "the record starting at line \(recordStartLine) has no P: (name) line", source: source)
+        }
+        guard recordHasVersion, !packages[current].version.isEmpty else {
+            throw APKError(.malformedIndex,
+                           "the record for '\(packages[current].name)' at line \(recordStartLine) has no V: (version) line",
+                           source: source)
+        }
+        recordHasName = false
+        recordHasVersion = false
+        recordIsEmpty = true
+    }
+
+    /// A field's text; invalid UTF-8 is repaired (U+FFFD), as everywhere else in the module.
+    fileprivate static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func number<T: FixedWidthInteger>(_ type: T.Type, _ letter: UInt8, _ value: UnsafeBufferPointer<UInt8>) throws -> T {
+        // Plain digits that fit: decoded here. Everything else (signs, overflow, junk) is for the
+        // standard library's parser, which decides what a number is.
+        if !value.isEmpty && value.count <= 18 {
+            var result: UInt64 = 0
+            var isPlain = true
+            for byte in value {
+                let digit = byte &- UInt8(ascii: "0")
+                if digit > 9 {
+                    isPlain = false
+                    break
+                }
+                result = result &* 10 &+ UInt64(digit)
+            }
+            if isPlain, let exact = T(exactly: result) { return exact }
+        }
+        let text = Self.string(value)
+        guard let parsed = T(text) else {
+            throw APKError(.malformedIndex, "line \(lineNumber): '\(Character(Unicode.Scalar(letter))):\(text)' is not a number",
+                           source: source)
+        }
+        return parsed
+    }
+
+    private static func dependencies(_ value: UnsafeBufferPointer<UInt8>, line: Int, source: String?, strings: StringCache,
+                                     site: StringCache.Site, into list: inout [Dependency]) throws {
+        guard let base = value.baseAddress, !value.isEmpty else { return }
+        try ByteClass.withTable { classes in
+            var separators = 0
+            for byte in value where classes[Int(byte)] == ByteClass.separator { separators += 1 }
+            list.reserveCapacity(list.count + separators + 1)
+            let end = value.count
+            var start = 0
+            while start < end {
+                if classes[Int(base[start])] == ByteClass.separator {
+                    start += 1
+                    continue
+                }
+                let (parsed, tokenEnd) = Dependency.scan(base, from: start, to: end, classes: classes, strings: strings, site: site,
+                                                         into: &list)
+                if !parsed {
+                    try uncommonDependency(UnsafeBufferPointer(start: base + start, count: tokenEnd - start), line: line,
+                                           source: source, into: &list)
+                }
+                start = tokenEnd
+            }
+        }
+    }
+}
+
+extension IndexTextParser {
+    /// A token `Dependency.scan` leaves alone, through the general parser. Kept out of line:
+    /// sharing the caller's code path makes the optimizer copy every common-case dependency.
+    @inline(never)
+    fileprivate static func uncommonDependency(_ token: UnsafeBufferPointer<UInt8>, line: Int, source: String?,
+                                               into list: inout [Dependency]) throws {
+        do {
+            list.append(try Dependency(parsing: Substring(string(token))))
+        } catch let error as APKError {
+            throw APKError(.malformedIndex, "line \(line): \(error.message)", source: source)
+        }
+    }
+}
+
+/// What a byte means inside a dependency list, looked up in one table read.
+enum ByteClass {
+    /// Printable ASCII with no meaning of its own (name and version characters, `!`).
+    static let plain: UInt8 = 0
+    /// Space, tab or newline: separates tokens.
+    static let separator: UInt8 = 1
+    /// `<`, `>`, `=`, `~`.
+    static let versionOperator: UInt8 = 2
+    /// `@`: starts a repository tag.
+    static let tag: UInt8 = 3
+    /// Control characters, DEL and non-ASCII bytes: left to the general parser.
+    static let unusual: UInt8 = 4
+
+    private static let table: [UInt8] = (0...255).map { byte -> UInt8 in
+        switch UInt8(byte) {
+        case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"): return separator
+        case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "="), UInt8(ascii: "~"): return versionOperator
+        case UInt8(ascii: "@"): return tag
+        case 0x21...0x7E: return plain
+        default: return unusual
+        }
+    }
+
+    /// Lends the 256-entry table, indexed by byte.
+    static func withTable<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        try table.withUnsafeBufferPointer(body)
+    }
+}
+
+extension Dependency {
+    /// Reads the token at `start` (up to the next separator or `end`) and, when it is the common
+    /// case of ``init(parsing:)-(Substring)`` — well formed, printable ASCII — decodes it in
+    /// place and appends it to `list`. Returns whether it did (anything else is for the caller to
+    /// send through `init(parsing:)`, which accepts or rejects it and words the error) and where
+    /// the token ends.
+    @inline(__always)
+    fileprivate static func scan(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int,
+                                 classes: UnsafeBufferPointer<UInt8>, strings: StringCache, site: StringCache.Site,
+                                 into list: inout [Dependency]) -> (parsed: Bool, end: Int)
+    {
+        let isConflict = base[start] == UInt8(ascii: "!")
+        let nameStart = isConflict ? start + 1 : start
+        var position = nameStart
+        var at = -1
+        var byteClass = ByteClass.separator
+        while position < end {
+            byteClass = classes[Int(base[position])]
+            if byteClass == ByteClass.plain {
+                position += 1
+            } else if byteClass == ByteClass.tag {
+                if at < 0 { at = position }
+                position += 1
+            } else {
+                break
+            }
+        }
+        let operatorStart = position
+        var mask = VersionOperator()
+        var versionStart = position
+        if position < end && byteClass == ByteClass.versionOperator {
+            scan: while versionStart < end {
+                switch base[versionStart] {
+                case UInt8(ascii: "<"): mask.insert(.less)
+                case UInt8(ascii: ">"): mask.insert(.greater)
+                case UInt8(ascii: "~"): mask.formUnion([.fuzzy, .equal])
+                case UInt8(ascii: "="): mask.insert(.equal)
+                default: break scan
+                }
+                versionStart += 1
+            }
+            position = versionStart
+            byteClass = ByteClass.separator
+            while position < end {
+                byteClass = classes[Int(base[position])]
+                if byteClass == ByteClass.separator || byteClass == ByteClass.unusual { break }
+                position += 1
+            }
+        }
+        if position < end && byteClass == ByteClass.unusual {
+            while position < end && classes[Int(base[position])] != ByteClass.separator { position += 1 }
+            return (false, position)
+        }
+        let tokenEnd = position
+        if at >= 0 && at + 1 == operatorStart { return (false, tokenEnd) }  // '@' without a tag
+        let nameEnd = at >= 0 ? at : operatorStart
+        guard nameEnd > nameStart else { return (false, tokenEnd) }  // no name
+        let hasOperator = operatorStart < tokenEnd
+        if hasOperator && versionStart == tokenEnd { return (false, tokenEnd) }  // an operator without a version
+        // Every value is a `let` built once: with optionals assigned in branches the optimizer
+        // copies the finished dependency into the array and destroys the original.
+        let version: String?
+        if !hasOperator {
+            version = nil
+        } else if mask == .checksum {
+            version = strings.shared(UnsafeBufferPointer(start: base + versionStart, count: tokenEnd - versionStart),
+                                     at: .dependencyVersion)
+        } else {
+            let (text, isValid) = strings.version(UnsafeBufferPointer(start: base + versionStart, count: tokenEnd - versionStart))
+            guard isValid else { return (false, tokenEnd) }
+            version = text
+        }
+        let tag = at >= 0 ? strings.shared(UnsafeBufferPointer(start: base + at + 1, count: operatorStart - at - 1), at: .tag) : nil
+        let name = strings.shared(UnsafeBufferPointer(start: base + nameStart, count: nameEnd - nameStart), at: site)
+        // The memberwise initializer: the public one costs a copy (see `Dependency`).
+        list.append(Dependency(isConflict: isConflict, name: name, tag: tag, op: hasOperator ? mask : .any, version: version))
+        return (true, tokenEnd)
+    }
+}
+
+/// Hands out one `String` per recently seen byte sequence, so values that repeat through an index
+/// (architectures, versions, maintainers, licenses, URLs and commits of subpackages,
+/// `so:libc.musl-x86_64.so.1`) are decoded once and then shared instead of decoded, allocated
+/// and copied again.
+///
+/// Two direct-mapped caches of fixed size: short values (up to 15 bytes, which a `String` holds
+/// inline) keyed by their bytes, longer ones by a hash and checked against the cached string's
+/// bytes. A miss replaces the slot. Memory stays bounded and time linear whatever the input;
+/// what comes back is always the string `String(decoding:as:)` makes of the bytes.
+///
+/// Replacing a long slot releases a string that has usually left the CPU's cache by then, which
+/// costs about as much as making a string. So each ``Site`` keeps count: where long values seldom
+/// repeat (every provide naming a package's own library, say), sharing is switched off for a
+/// stretch and then tried again.
+final class StringCache {
+    /// Where a value comes from: the fields differ in how often long values repeat.
+    enum Site: Int, CaseIterable {
+        case name, version, arch, url, license, origin, maintainer, commit, dependencyVersion, tag
+        case depends, provides, installIf, replaces
+    }
+
+    private struct ShortKey: Equatable {
+        var low: UInt64
+        var high: UInt64
+        var count: Int
+    }
+
+    private static let shortSlotBits = 12
+    private static let longSlotBits = 14
+    private let shortKeys: UnsafeMutablePointer<ShortKey>
+    private let shortStrings: UnsafeMutablePointer<String>
+    /// Per short slot, whether its bytes are a valid version: 0 not known yet, 1 valid, 2 not.
+    private let shortVersionValidity: UnsafeMutablePointer<UInt8>
+    private let longHashes: UnsafeMutablePointer<UInt64>
+    private let longStrings: UnsafeMutablePointer<String>
+    /// Per site: lookups and hits in the current window, and how many values are still to be
+    /// made without sharing.
+    private let lookups: UnsafeMutablePointer<Int32>
+    private let hits: UnsafeMutablePointer<Int32>
+    private let unsharedRemaining: UnsafeMutablePointer<Int32>
+    private static let window: Int32 = 256
+    private static let unsharedStretch: Int32 = 4096
+
+    init() {
+        let shortCount = 1 << Self.shortSlotBits, longCount = 1 << Self.longSlotBits
+        shortKeys = .allocate(capacity: shortCount)
+        // A count no key has: every slot starts empty.
+        shortKeys.initialize(repeating: ShortKey(low: 0, high: 0, count: -1), count: shortCount)
+        shortStrings = .allocate(capacity: shortCount)
+        shortStrings.initialize(repeating: "", count: shortCount)
+        shortVersionValidity = .allocate(capacity: shortCount)
+        shortVersionValidity.initialize(repeating: 0, count: shortCount)
+        longHashes = .allocate(capacity: longCount)
+        longHashes.initialize(repeating: 0, count: longCount)
+        longStrings = .allocate(capacity: longCount)
+        longStrings.initialize(repeating: "", count: longCount)
+        let sites = Site.allCases.count
+        lookups = .allocate(capacity: sites)
+        lookups.initialize(repeating: 0, count: sites)
+        hits = .allocate(capacity: sites)
+        hits.initialize(repeating: 0, count: sites)
+        unsharedRemaining = .allocate(capacity: sites)
+        unsharedRemaining.initialize(repeating: 0, count: sites)
+    }
+
+    deinit {
+        let shortCount = 1 << Self.shortSlotBits, longCount = 1 << Self.longSlotBits
+        shortKeys.deallocate()
+        shortStrings.deinitialize(count: shortCount)
+        shortStrings.deallocate()
+        shortVersionValidity.deallocate()
+        longHashes.deallocate()
+        longStrings.deinitialize(count: longCount)
+        longStrings.deallocate()
+        lookups.deallocate()
+        hits.deallocate()
+        unsharedRemaining.deallocate()
+    }
+
+    /// The string for `bytes` (invalid UTF-8 repaired, as `String(decoding:as:)` does).
+    func shared(_ bytes: UnsafeBufferPointer<UInt8>, at site: Site) -> String {
+        bytes.count <= Self.longestShortString ? shortStrings[shortSlot(bytes)] : long(bytes, at: site)
+    }
+
+    /// The string for a version's bytes and whether apk-tools accepts it as a version
+    /// (``APKVersion/isValid``), worked out once while the value stays cached.
+    func version(_ bytes: UnsafeBufferPointer<UInt8>) -> (String, isValid: Bool) {
+        guard bytes.count <= Self.longestShortString else {
+            return (long(bytes, at: .dependencyVersion), APKVersion.isValid(bytes))
+        }
+        let slot = shortSlot(bytes)
+        if shortVersionValidity[slot] == 0 { shortVersionValidity[slot] = APKVersion.isValid(bytes) ? 1 : 2 }
+        return (shortStrings[slot], shortVersionValidity[slot] == 1)
+    }
+
+    private static let longestShortString = 15
+
+    /// The short slot holding `bytes`, filled with them first if it held something else.
+    private func shortSlot(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let count = bytes.count
+        // The bytes as two words (overlapping, or zero-padded below 8), which with the count
+        // identify them exactly.
+        var key = ShortKey(low: 0, high: 0, count: count)
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            if count >= 8 {
+                key.low = raw.loadUnaligned(as: UInt64.self)
+                key.high = raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            } else if count >= 4 {
+                key.low = UInt64(raw.loadUnaligned(as: UInt32.self))
+                key.high = UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+            } else {
+                for index in 0..<count { key.low = key.low << 8 | UInt64(base[index]) }
+            }
+        }
+        let mixed = (key.low ^ key.high.rotated(by: 29) ^ UInt64(count)) &* 0x9E37_79B9_7F4A_7C15
+        let slot = Int(truncatingIfNeeded: mixed >> UInt64(64 - Self.shortSlotBits))
+        if shortKeys[slot] != key {
+            shortKeys[slot] = key
+            shortStrings[slot] = String(decoding: bytes, as: UTF8.self)
+            shortVersionValidity[slot] = 0
+        }
+        return slot
+    }
+
+    private func long(_ bytes: UnsafeBufferPointer<UInt8>, at site: Site) -> String {
+        let site = site.rawValue
+        if unsharedRemaining[site] > 0 {
+            unsharedRemaining[site] -= 1
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        lookups[site] += 1
+        if lookups[site] == Self.window {
+            if hits[site] < Self.window / 4 { unsharedRemaining[site] = Self.unsharedStretch }
+            lookups[site] = 0
+            hits[site] = 0
+        }
+        let base = bytes.baseAddress!, count = bytes.count
+        let hash = Self.hash(UnsafeRawPointer(base), count: count)
+        let slot = Int(truncatingIfNeeded: hash >> UInt64(64 - Self.longSlotBits))
+        if longHashes[slot] == hash {
+            let cached = longStrings[slot]
+            let matches = cached.utf8.withContiguousStorageIfAvailable { stored in
+                stored.count == count && memcmp(stored.baseAddress!, base, count) == 0
+            }
+            if matches == true {
+                hits[site] += 1
+                return cached
+            }
+        }
+        let string = String(decoding: bytes, as: UTF8.self)
+        longHashes[slot] = hash
+        longStrings[slot] = string
+        return string
+    }
+
+    /// A multiply-xorshift hash of 8-byte words; `count` is at least 8.
+    @inline(__always)
+    private static func hash(_ raw: UnsafeRawPointer, count: Int) -> UInt64 {
+        var hash = UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
+        var offset = 0
+        while offset + 8 <= count {
+            hash = (hash ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            hash ^= hash >> 31
+            offset += 8
+        }
+        if offset < count {
+            // The last 1...7 bytes, read as the final (overlapping) word.
+            hash = (hash ^ raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)) &* 0x94D0_49BB_1331_11EB
+            hash ^= hash >> 29
+        }
+        return hash
+    }
+}
+
+extension UInt64 {
+    fileprivate func rotated(by bits: UInt64) -> UInt64 {
+        self << bits | self >> (64 - bits)
+    }
+}
