@@ -12,6 +12,8 @@ public struct HTTPTransportError: Error, Sendable, Equatable, CustomStringConver
         case authentication
         /// Writing the body to its file failed.
         case io
+        /// A redirect that is not followed: to a scheme other than http(s), or one too many.
+        case redirect
     }
 
     /// What went wrong.

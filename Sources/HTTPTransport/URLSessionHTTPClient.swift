@@ -15,8 +15,11 @@ public final class URLSessionHTTPClient: HTTPClient {
     private let session: URLSession
     private let delegate: SessionDelegate
 
+    /// How long a request may go without progress, by default.
+    public static let defaultTimeout: TimeInterval = 120
+
     /// A client whose requests time out after `timeout` seconds without progress.
-    public init(timeout: TimeInterval = 120) {
+    public init(timeout: TimeInterval = defaultTimeout) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.urlCache = nil
@@ -97,6 +100,8 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
         var file: FileHandle?
         var received: Int64 = 0
         var failure: HTTPTransportError?
+        /// Redirects followed so far.
+        var redirects = 0
         /// The 401 behind an authentication challenge that was cancelled.
         var challengeResponse: HTTPURLResponse?
 
@@ -159,6 +164,58 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
         completionHandler(.cancelAuthenticationChallenge, nil)
     }
 
+    /// The most redirects one request follows (curl's and Go's default is 10 too).
+    static let maximumRedirects = 10
+
+    /// Redirects stay on HTTP: a server must not be able to send a request to `file://` (reading
+    /// a local file as if it had been downloaded) or any other scheme, and a redirect loop ends
+    /// after ``maximumRedirects`` instead of running until the timeout.
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+        let refusal: Bool = lock.withLock {
+            guard let state = states[task.taskIdentifier] else { return false }
+            // swift-corelibs-foundation resolves a `Location: file:///…` against the current
+            // server (it asks for the path there), so the header itself is what must be judged.
+            let location = Self.header("Location", of: response)
+            let target = location.map { CredentialedURL($0).description }
+                ?? request.url.map { CredentialedURL($0.absoluteString).description } ?? "an invalid URL"
+            let scheme = (location.flatMap(Self.scheme) ?? request.url?.scheme ?? "").lowercased()
+            if scheme != "http" && scheme != "https" {
+                state.failure = HTTPTransportError(.redirect, "\(state.description): refused a redirect to \(target) (only http and https are followed)")
+                return true
+            }
+            state.redirects += 1
+            if state.redirects > Self.maximumRedirects {
+                state.failure = HTTPTransportError(.redirect, "\(state.description): more than \(Self.maximumRedirects) redirects (a redirect loop?), the last to \(target)")
+                return true
+            }
+            return false
+        }
+        completionHandler(refusal ? nil : request)
+        if refusal { task.cancel() }
+    }
+
+    /// A response header by name, in any case.
+    static func header(_ name: String, of response: HTTPURLResponse) -> String? {
+        for (key, value) in response.allHeaderFields where String(describing: key).lowercased() == name.lowercased() {
+            return String(describing: value)
+        }
+        return nil
+    }
+
+    /// The scheme of an absolute URL reference (`file` in `file:///etc/passwd`); nil for a relative one.
+    static func scheme(of reference: String) -> String? {
+        // RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
+        guard let colon = reference.firstIndex(of: ":") else { return nil }
+        let candidate = reference[..<colon].utf8
+        func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") }
+        guard let first = candidate.first, isLetter(first),
+              candidate.allSatisfy({ isLetter($0) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "+")
+                                     || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") })
+        else { return nil }
+        return String(reference[..<colon])
+    }
+
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         let stop: Bool = lock.withLock {
             guard let state = states[dataTask.taskIdentifier], state.failure == nil else { return false }
@@ -204,7 +261,7 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
             return
         }
         if let error {
-            let reason = (error as? URLError).map { "\($0.localizedDescription) (URLError \($0.code.rawValue))" } ?? "\(error)"
+            let reason = (error as? URLError).map(Self.describe) ?? "\(error)"
             state.continuation.resume(throwing: HTTPTransportError(.transport, "\(state.description): \(reason)"))
             return
         }
@@ -230,6 +287,27 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
             }
         }
         state.continuation.resume(returning: result)
+    }
+
+    /// Foundation's descriptions on Linux are "The operation could not be completed"; say what
+    /// happened instead, keeping the code for searching.
+    static func describe(_ error: URLError) -> String {
+        let what: String
+        switch error.code {
+        case .timedOut: what = "no response in time (the request timed out)"
+        case .cannotConnectToHost: what = "the connection was refused"
+        case .cannotFindHost, .dnsLookupFailed: what = "the host name could not be resolved"
+        case .networkConnectionLost: what = "the connection was lost"
+        case .notConnectedToInternet: what = "there is no network"
+        case .httpTooManyRedirects: what = "too many redirects"
+        case .unsupportedURL: what = "the URL is not supported"
+        case .badServerResponse: what = "the server's answer is not valid HTTP"
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
+            what = "the TLS connection failed"
+        default: what = error.localizedDescription
+        }
+        return "\(what) (URLError \(error.code.rawValue))"
     }
 
     private static func headers(of response: HTTPURLResponse) -> [String: String] {

@@ -109,6 +109,7 @@ extension OCIError {
         case .tooLarge: kind = .tooLarge
         case .io: kind = .io
         case .authentication: kind = .unauthorized
+        case .redirect: kind = .transport
         }
         self.init(kind, error.message, source: source)
     }

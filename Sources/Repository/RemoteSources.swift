@@ -118,6 +118,7 @@ extension RepositoryClient {
         if let problem = Self.trustProblem(index.signature, keyring: keyring) {
             throw RepositoryError(.untrustedIndex, "the index \(url) \(problem)", source: source.description)
         }
+        try Self.checkFileNames(index, url: url, source: source)
         return LoadedIndex(source: source, architecture: architecture, url: url, index: index)
     }
 
@@ -145,6 +146,8 @@ extension RepositoryClient {
                 throw RepositoryError(.tooLarge, "\(what): \(error.message) (see --max-http-response-size)", source: url)
             case .io:
                 throw RepositoryError(.io, "\(what): \(error.message)", source: url)
+            case .redirect:
+                throw RepositoryError(.network, "\(what): \(error.message)", source: url)
             case .transport, .authentication:
                 throw RepositoryError(.network, "\(what) could not be fetched after \(options.retry.attempts) tries: \(error.message)",
                                       source: url)

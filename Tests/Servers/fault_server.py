@@ -14,7 +14,12 @@ repository at http://127.0.0.1:PORT/<mode>/<path under ROOT>:
   cut          every request is cut off half way
   shortonce    the first request for each path declares 64 more bytes than it sends, then closes
   longonce     the first request for each path sends 64 bytes more than its Content-Length
+  short        every request declares 64 more bytes than it sends, then closes
+  long         every request declares 64 bytes fewer than it sends (the whole file), then closes
   notfound     every request answers 404
+  hang         every request is read and never answered (the connection stays open)
+  redirectloop every request is redirected to itself (302), forever
+  redirectfile every request is redirected (302) to the file:// URL of the file it asked for
   rotate       every answer carries a new ETag and If-None-Match is ignored (always 200)
   auth-U-P     requires HTTP basic authentication as user U, password P (401 otherwise)
 
@@ -29,6 +34,7 @@ import os
 import socketserver
 import sys
 import threading
+import time
 
 ROOT, PORT_FILE, LOG_FILE = sys.argv[1], sys.argv[2], sys.argv[3]
 seen = set()
@@ -82,6 +88,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self.headers.get("Authorization") != expected:
                 self.answer(mode, 401, b"authentication required\n", {"WWW-Authenticate": 'Basic realm="test"'})
                 return
+        if mode == "hang":
+            self.record(mode, 0, 0)
+            time.sleep(3600)
+            return
+        if mode == "redirectloop":
+            self.answer(mode, 302, b"", {"Location": self.path})
+            return
+        if mode == "redirectfile":
+            self.answer(mode, 302, b"", {"Location": "file://" + os.path.realpath(os.path.join(ROOT, relative))})
+            return
         path = os.path.realpath(os.path.join(ROOT, relative))
         if not path.startswith(os.path.realpath(ROOT) + os.sep) or not os.path.isfile(path) or mode == "notfound":
             self.answer(mode, 404, b"not found\n")
@@ -103,14 +119,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.record(mode, 304, 0)
             return
         cut = mode == "cut" or (mode == "cutonce" and first_time(key))
-        short = mode == "shortonce" and first_time(key)
+        short = mode == "short" or (mode == "shortonce" and first_time(key))
         long = mode == "longonce" and first_time(key)
+        understated = mode == "long"
         self.send_response(200)
         self.send_header("ETag", etag)
         self.send_header("Content-Type", "application/octet-stream")
-        declared = len(content) + 64 if short else len(content)
+        declared = len(content) + 64 if short else max(0, len(content) - 64) if understated else len(content)
         self.send_header("Content-Length", str(declared))
-        if cut or short or long:
+        if cut or short or long or understated:
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command == "HEAD":
@@ -124,7 +141,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.wfile.flush()
         self.record(mode, 200, len(body))
-        if cut or short or long:
+        if cut or short or long or understated:
             self.close_connection = True
 
 
