@@ -41,6 +41,17 @@ public struct APKFile: Sendable {
         public var maximumDataSize: Int64
         /// Whether `dataEntries` is filled in (a package with a million files costs memory).
         public var listsDataEntries: Bool
+        /// Cap on the tar entries of the whole package (signature, control and data): a tar bomb
+        /// of millions of empty entries is refused here instead of being listed.
+        public var maximumEntryCount: Int
+        /// Throw as soon as the control section is known not to hash to `expectedChecksum`, even
+        /// when ``stopsAtFirstFailure`` is off: a package that is not the one asked for is never
+        /// decompressed further. The error's kind is ``APKError/Kind/checksumMismatch`` and its
+        /// message is `its C: is <identity>, the index says <expected>`.
+        public var stopsAtIdentityMismatch: Bool
+
+        /// The default ``maximumEntryCount``: far more files than any real package has.
+        public static let defaultMaximumEntryCount = 1_000_000
 
         /// Options; the defaults verify like `apk verify` and report rather than throw.
         public init(
@@ -50,7 +61,9 @@ public struct APKFile: Sendable {
             stopsAtFirstFailure: Bool = false,
             maximumControlSize: Int64 = 10 << 20,
             maximumDataSize: Int64 = 16 << 30,
-            listsDataEntries: Bool = true
+            listsDataEntries: Bool = true,
+            maximumEntryCount: Int = defaultMaximumEntryCount,
+            stopsAtIdentityMismatch: Bool = false
         ) {
             self.keyring = keyring
             self.requiresSignature = requiresSignature
@@ -59,6 +72,8 @@ public struct APKFile: Sendable {
             self.maximumControlSize = maximumControlSize
             self.maximumDataSize = maximumDataSize
             self.listsDataEntries = listsDataEntries
+            self.maximumEntryCount = maximumEntryCount
+            self.stopsAtIdentityMismatch = stopsAtIdentityMismatch
         }
 
         /// Installing a package from a signed index: `.SIGN` is not required (apk ignores it), `C:`
@@ -344,7 +359,7 @@ public struct APKFile: Sendable {
         }
         stream.gzip = gzip
         let splitter = DataSplitter(gzip: gzip, stream: stream, sink: sink)
-        let tar = TarReader(source: splitter)
+        let tar = TarReader(source: splitter, limits: TarReader.Limits(maximumEntryCount: options.maximumEntryCount))
         do {
             while let entry = try tar.next() {
                 try stream.process(entry, tar: tar)
@@ -406,6 +421,9 @@ private final class PackageStream: GzipMemberObserver {
     private var scripts: [APKFile.Script] = []
     private var dataEntries: [APKFile.DataEntry] = []
     private var skippedDataEntries: [String] = []
+    /// The package's symbolic links and regular files so far, for ``checkLinks(_:path:)``.
+    private var symbolicLinkPaths: Set<String> = []
+    private var regularFilePaths: Set<String> = []
     private var warnings: [String] = []
 
     // What the bytes hash to.
@@ -443,7 +461,7 @@ private final class PackageStream: GzipMemberObserver {
 
     func process(_ entry: TarEntry, tar: TarReader) throws {
         if controlEnded {
-            processData(entry)
+            try processData(entry)
             return
         }
         let isDotFile = entry.name.hasPrefix(".") && !entry.name.contains("/")
@@ -477,11 +495,12 @@ private final class PackageStream: GzipMemberObserver {
         }
     }
 
-    private func processData(_ entry: TarEntry) {
+    private func processData(_ entry: TarEntry) throws {
         var path = entry.name
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        while path.utf8.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        try checkLinks(entry, path: path)
         // apk skips dot-names in the data section and `.keep_*` placeholder files.
-        let baseName = path.split(separator: "/").last.map(String.init) ?? path
+        let baseName = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? Substring(path)
         if path.hasPrefix(".") || (entry.kind != .directory && baseName.hasPrefix(".keep_") && baseName.count > 6) {
             skippedDataEntries.append(path)
             return
@@ -500,6 +519,38 @@ private final class PackageStream: GzipMemberObserver {
             size: entry.size, linkTarget: entry.linkName, deviceMajor: entry.deviceMajor, deviceMinor: entry.deviceMinor,
             extendedAttributes: entry.extendedAttributes, checksum: checksum,
             headerOffset: entry.headerOffset - dataStart, contentOffset: entry.contentOffset - dataStart))
+    }
+
+    /// A package that writes through one of its own symbolic links, or hard-links to anything
+    /// but an earlier file of its own, is refused while it is read, before its data reaches the
+    /// cache: installing it could only fail, and the entries point outside what the package is.
+    private func checkLinks(_ entry: TarEntry, path: String) throws {
+        if !symbolicLinkPaths.isEmpty {
+            var prefixEnd = path.startIndex
+            while let slash = path[prefixEnd...].firstIndex(of: "/") {
+                let prefix = String(path[..<slash])
+                if symbolicLinkPaths.contains(prefix) {
+                    throw APKError(.malformedPackage,
+                                   "data entry \(quoted(path)) lies under \(quoted(prefix)), a symbolic link of the same package: it would be written through the link")
+                }
+                prefixEnd = path.index(after: slash)
+            }
+        }
+        switch entry.kind {
+        case .symbolicLink:
+            symbolicLinkPaths.insert(path)
+        case .regular:
+            regularFilePaths.insert(path)
+        case .hardLink:
+            var target = entry.linkName
+            while target.utf8.count > 1 && target.hasSuffix("/") { target.removeLast() }
+            guard regularFilePaths.contains(target) else {
+                throw APKError(.malformedPackage,
+                               "hard link \(quoted(path)) points at \(quoted(target)), which is not an earlier file of the same package")
+            }
+        default:
+            break
+        }
     }
 
     // MARK: Compressed bytes
@@ -556,6 +607,9 @@ private final class PackageStream: GzipMemberObserver {
     private func settleIdentityAndSignature(identity: Digest, signed: Digest) throws {
         identityDigest = identity
         if let expectedSHA1 { identityMatches = identity.bytes == expectedSHA1 }
+        if options.stopsAtIdentityMismatch, identityMatches == false, let expected = options.expectedChecksum {
+            throw APKError(.checksumMismatch, "its C: is \(PackageIdentity.string(identity)), the index says \(expected)")
+        }
         if let chosen {
             let signer = Signer(keyName: chosen.entry.keyName, algorithm: chosen.algorithm)
             do {

@@ -44,9 +44,10 @@ enum TarHeader {
     /// end) or GNU base-256 (first byte 0x80 for positive, 0xff for negative two's complement).
     /// Returns nil when the field cannot be read as either.
     static func number(_ block: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int64? {
-        let field = block[range]
-        guard let first = field.first else { return 0 }
+        guard !range.isEmpty else { return 0 }
+        let first = block[range.lowerBound]
         if first & 0x80 != 0 {
+            let field = block[range]
             // Base-256: big-endian two's complement over the field, with the marker bit masked
             // for positive values.
             let negative = first == 0xff
@@ -61,12 +62,15 @@ enum TarHeader {
             }
             return value
         }
-        var index = field.startIndex
-        while index < field.endIndex, field[index] == UInt8(ascii: " ") { index += 1 }
+        // Indexing the block directly (not the generic slice) keeps this cheap in debug builds,
+        // where it runs several times per entry.
+        var index = range.lowerBound
+        let end = range.upperBound
+        while index < end, block[index] == UInt8(ascii: " ") { index += 1 }
         var value: Int64 = 0
         var digits = 0
-        while index < field.endIndex {
-            let byte = field[index]
+        while index < end {
+            let byte = block[index]
             if byte == 0 || byte == UInt8(ascii: " ") { break }
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "7") else { return nil }
             digits += 1
@@ -81,18 +85,29 @@ enum TarHeader {
     /// signed sum) of the block with the checksum field read as spaces.
     static func checksumMatches(_ block: UnsafeRawBufferPointer) -> Bool {
         guard let stored = number(block, checksum) else { return false }
+        // A plain loop over the bytes: this runs once per entry, and a tar bomb has millions of
+        // entries, so it must stay cheap even in a debug build (no generic iterators).
+        let bytes = block
+        let checksumStart = checksum.lowerBound, checksumEnd = checksum.upperBound, count = bytes.count
         var unsigned: Int64 = 0
         var signed: Int64 = 0
-        for (index, byte) in block.enumerated() {
-            let value = checksum.contains(index) ? UInt8(ascii: " ") : byte
-            unsigned += Int64(value)
-            signed += Int64(Int8(bitPattern: value))
+        var index = 0
+        while index < count {
+            let value = index >= checksumStart && index < checksumEnd ? UInt8(ascii: " ") : bytes[index]
+            unsigned &+= Int64(value)
+            signed &+= Int64(Int8(bitPattern: value))
+            index += 1
         }
         return stored == unsigned || stored == signed
     }
 
     static func isZeroBlock(_ block: UnsafeRawBufferPointer) -> Bool {
-        block.allSatisfy { $0 == 0 }
+        var index = 0
+        while index < block.count {
+            if block[index] != 0 { return false }
+            index += 1
+        }
+        return true
     }
 
     // MARK: Writing fields

@@ -10,15 +10,35 @@ public enum TarName {
     /// Why `name` is unsafe, or nil when it is safe.
     public static func unsafeReason(_ name: String) -> String? {
         if name.isEmpty { return "empty name" }
-        for byte in name.utf8 where byte < 0x20 || byte == 0x7f {
+        // One pass over the bytes with no generic helpers: every entry of every archive comes
+        // through here, so it must stay cheap even in a debug build.
+        var control: UInt8?
+        var componentLength = 0
+        var componentDots = 0
+        var dotComponent: String?
+        for byte in name.utf8 {
+            if byte < 0x20 || byte == 0x7f {
+                if control == nil { control = byte }
+            }
+            if byte == UInt8(ascii: "/") {
+                if dotComponent == nil && componentLength > 0 && componentLength == componentDots && componentDots <= 2 {
+                    dotComponent = componentDots == 1 ? "'.' component" : "'..' component"
+                }
+                componentLength = 0
+                componentDots = 0
+            } else {
+                componentLength += 1
+                if byte == UInt8(ascii: ".") { componentDots += 1 }
+            }
+        }
+        if dotComponent == nil && componentLength > 0 && componentLength == componentDots && componentDots <= 2 {
+            dotComponent = componentDots == 1 ? "'.' component" : "'..' component"
+        }
+        if let byte = control {
             return byte == 0 ? "NUL byte in name" : "control character 0x\(String(byte, radix: 16)) in name"
         }
         if name.utf8.first == UInt8(ascii: "/") { return "absolute name" }
-        for component in name.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
-            if component.elementsEqual("..".utf8) { return "'..' component" }
-            if component.elementsEqual(".".utf8) { return "'.' component" }
-        }
-        return nil
+        return dotComponent
     }
 
     /// Whether `name` passes the rule.

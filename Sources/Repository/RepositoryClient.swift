@@ -100,6 +100,7 @@ public final class RepositoryClient: Sendable {
             if let problem = Self.trustProblem(index.signature, keyring: keyring) {
                 throw RepositoryError(.untrustedIndex, "the index \(url) \(problem)", source: source.description)
             }
+            try Self.checkFileNames(index, url: url, source: source)
             return LoadedIndex(source: source, architecture: architecture, url: url, index: index)
         case .remote:
             return try await loadRemoteIndex(source, architecture: architecture, keyring: keyring)
@@ -120,6 +121,32 @@ public final class RepositoryClient: Sendable {
                 throw RepositoryError(.invalidIndex, "cannot read the index \(url): \(error)", source: source.description)
             }
         }
+    }
+
+    /// Every record's `name-version.apk` must be a plain file name in the repository's
+    /// architecture directory: a name or version with `/` (or one that is `.` or `..`) would send
+    /// the package download out of the repository, even from a trusted index.
+    static func checkFileNames(_ index: APKIndexFile, url: String, source: RepositorySource) throws(RepositoryError) {
+        for package in index.packages {
+            for (field, value) in [("name", package.name), ("version", package.version)]
+            where value.utf8.contains(UInt8(ascii: "/")) || value.utf8.contains(0) || value == "." || value == ".." {
+                throw RepositoryError(.invalidIndex, "the index \(url) lists a package whose \(field) \(quotedName(value)) cannot be part of a file name",
+                                      source: source.description)
+            }
+        }
+    }
+
+    /// A name in quotes with control characters escaped, for one-line messages.
+    static func quotedName(_ text: String) -> String {
+        var result = "'"
+        for scalar in text.unicodeScalars.prefix(200) {
+            if scalar.value < 0x20 || scalar.value == 0x7f {
+                result += "\\x" + String(scalar.value, radix: 16)
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "'"
     }
 
     /// Why an index is not trusted, as the end of a sentence naming its signers; nil when trusted.
@@ -201,12 +228,19 @@ public final class RepositoryClient: Sendable {
             let writer = try expandedPath.map { path throws(RepositoryError) in try ExpandedDataWriter(path: path) }
             let file: APKFile
             do {
-                // Not stopping at the first failure: the message names both checksums, and the
-                // expansion is thrown away unless everything held.
+                // A wrong identity stops the read at once; a wrong datahash is only known at the
+                // end, and the expansion is thrown away unless everything held.
                 file = try APKFile.read(path: path, options: APKFile.Options(
                     requiresSignature: false, expectedChecksum: request.checksum, stopsAtFirstFailure: false,
                     maximumControlSize: limits.maximumControlSize, maximumDataSize: limits.maximumDataSize,
-                    listsDataEntries: fetchOptions.listsDataEntries), expandingDataTo: writer)
+                    listsDataEntries: fetchOptions.listsDataEntries, maximumEntryCount: limits.maximumEntryCount,
+                    stopsAtIdentityMismatch: true), expandingDataTo: writer)
+            } catch let error as APKError where error.kind == .checksumMismatch {
+                // Known at the end of the control section: the data of a package that is not the
+                // one the index names is never decompressed.
+                writer?.abandon()
+                throw RepositoryError(.verificationFailed, "\(request.nameVersion) from \(request.repository) is not the package its index names: \(error.message)",
+                                      source: request.url)
             } catch let error as APKError {
                 writer?.abandon()
                 let kind: RepositoryError.Kind = error.kind == .tooLarge ? .tooLarge : (error.kind == .io ? .io : .invalidPackage)

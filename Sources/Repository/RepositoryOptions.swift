@@ -1,3 +1,4 @@
+import APK
 import Foundation
 import HTTPTransport
 
@@ -11,14 +12,20 @@ public struct RepositoryLimits: Sendable, Hashable {
     public var maximumDataSize: Int64
     /// `--max-http-response-size`: any HTTP response body, index, key or package (8 GiB).
     public var maximumHTTPResponseSize: Int64
+    /// `--max-apk-entries` (Distill's own): tar entries in one package, control and data
+    /// together (1,000,000). Every entry of a package is listed in memory while it is installed,
+    /// so this bounds the memory a tar bomb of empty entries can take.
+    public var maximumEntryCount: Int
 
-    /// Caps; the defaults are apko's.
+    /// Caps; the defaults are apko's, and 1,000,000 entries per package.
     public init(maximumIndexSize: Int64 = 300 << 20, maximumControlSize: Int64 = 10 << 20,
-                maximumDataSize: Int64 = 16 << 30, maximumHTTPResponseSize: Int64 = 8 << 30) {
+                maximumDataSize: Int64 = 16 << 30, maximumHTTPResponseSize: Int64 = 8 << 30,
+                maximumEntryCount: Int = APKFile.Options.defaultMaximumEntryCount) {
         self.maximumIndexSize = maximumIndexSize
         self.maximumControlSize = maximumControlSize
         self.maximumDataSize = maximumDataSize
         self.maximumHTTPResponseSize = maximumHTTPResponseSize
+        self.maximumEntryCount = maximumEntryCount
     }
 
     /// The largest key file accepted (an RSA public key in PEM is under 2 KiB even at 16384 bits).
