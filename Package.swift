@@ -63,7 +63,7 @@ let package = Package(
         // tars until a layer is written.
         .target(name: "Rootfs", dependencies: ["APK", "Archive", "DistillCrypto"], swiftSettings: strictSettings),
         // SPDX 2.3 SBOMs. Takes image facts as plain strings, so it does not depend on OCI.
-        .target(name: "SBOM", dependencies: ["APK", "DistillCrypto"], swiftSettings: strictSettings),
+        .target(name: "SBOM", dependencies: ["APK", "Archive", "DistillCrypto"], swiftSettings: strictSettings),
 
         // OCI image JSON, layer blobs, the OCI layout and docker-archive writers, and the registry
         // client (over HTTPTransport).
@@ -71,7 +71,7 @@ let package = Package(
         // cosign-compatible signatures (`.sig`) and SPDX attestations (`.att`) for images in an
         // OCI layout or a registry, and their verification. SBOM for its strict JSON reader and
         // SBOM file names, APK for the apk/OCI architecture names of those files.
-        .target(name: "Signing", dependencies: ["OCI", "DistillCrypto", "SBOM", "APK"], swiftSettings: strictSettings),
+        .target(name: "Signing", dependencies: ["OCI", "Archive", "DistillCrypto", "SBOM", "APK"], swiftSettings: strictSettings),
 
         // The build pipeline: config → repositories → resolution → verified packages → rootfs →
         // layers → OCI image → SBOMs → output → signatures. Orchestration only; each stage's logic
@@ -149,6 +149,11 @@ let package = Package(
         // `distill build` end to end: the real binary, judged by the real tools (umoci, skopeo,
         // oci-image-tool, pyspdxtools, ntia-checker, syft); Archive reads layers back.
         .testTarget(name: "BuildTests", dependencies: ["Archive", "DistillCrypto", "TestSupport"],
+                    swiftSettings: strictSettings),
+        // Issue 9: hostile inputs against the real binary (AttackTests.swift, table in
+        // AttackCases.swift and CASES.md) and SIGKILL at progress points (KillTests.swift). APK,
+        // Archive and DistillCrypto craft the hostile packages and indexes and read layers back.
+        .testTarget(name: "AttackTests", dependencies: ["APK", "Archive", "DistillCrypto", "TestSupport"],
                     swiftSettings: strictSettings),
         // Resolver only for realistic inputs: the real install order and dependency edges.
         .testTarget(

@@ -58,11 +58,27 @@ public struct Lockfile: Sendable, Equatable {
         return Array(text.utf8)
     }
 
-    /// Writes the lock atomically: to a temporary name in the same directory, then renamed.
+    /// Writes the lock atomically: to a temporary name in the same directory, flushed, then
+    /// renamed. The temporary name carries the process id (Archive's `TemporaryName` rule), so a
+    /// killed writer's leftover is recognisable; the lock file itself is the old one or the new one.
     public func write(to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.lowercased())")
         do {
-            try Data(encoded()).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try Data(encoded()).write(to: temporary)
+            let handle = try FileHandle(forWritingTo: temporary)
+            try handle.synchronize()
+            try handle.close()
+            guard rename(temporary.path, url.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                try? FileManager.default.removeItem(at: temporary)
+                throw ConfigError(.io, "cannot rename the lock file into place: \(reason)", file: path)
+            }
+        } catch let error as ConfigError {
+            throw error
         } catch {
+            try? FileManager.default.removeItem(at: temporary)
             throw ConfigError(.io, "cannot write the lock file: \(error.localizedDescription)", file: path)
         }
     }

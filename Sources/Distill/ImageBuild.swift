@@ -140,6 +140,10 @@ extension Pipeline {
         let configuration = resolved.configuration
         let vcsURL = configuration.vcsURL.isEmpty ? nil : configuration.vcsURL
 
+        // What a killed build left beside this output (its working directory, a staging layout,
+        // temporary SBOMs or tarball) is removed first; a running build's is left alone.
+        ScratchSpace.removeAbandoned(near: output, sbomDirectory: options.sbomDirectory)
+        self.options.cache.removeAbandonedTemporaryFiles()
         let work = try ScratchSpace(near: output)
         // Fetching every architecture at once lets downloads and verification of one overlap the
         // composing and compressing of another; each fetch is bounded by the repository options.
@@ -174,28 +178,43 @@ extension Pipeline {
             throw DistillError(.image, error.description).during("making the image index")
         }
 
+        let sbomDirectory = options.sbomDirectory
+            ?? (outputKind == .layout ? output : URL(fileURLWithPath: output).deletingLastPathComponent().path)
+        var sbomDocuments: [(String, SPDXDocument)] = []
+        if options.writesSBOMs {
+            sbomDocuments = built.map { ($0.sbomFileName, $0.sbom) }
+            sbomDocuments.append((IndexSBOM.fileName, try Self.indexSBOM(index, built: built, reference: reference,
+                                                                         created: indexCreated, toolVersion: options.toolVersion)))
+        }
+        // SBOMs that live inside the layout are written into it before it is committed, so a
+        // layout that exists under its final name always has them.
+        let sbomsInsideLayout = outputKind == .layout && Self.samePath(sbomDirectory, output)
+
         options.progress("writing \(output)")
+        var sbomFiles: [String] = []
         do {
             switch outputKind {
             case .layout:
-                try await OCILayoutWriter.write(index, to: output, refName: options.reference)
+                let writer = try OCILayoutWriter(directory: output)
+                try await ImagePublisher.publish(index, to: writer, tags: [options.reference])
+                if sbomsInsideLayout && !sbomDocuments.isEmpty {
+                    _ = try Self.writeSBOMs(sbomDocuments, to: writer.root)
+                    sbomFiles = sbomDocuments.map { URL(fileURLWithPath: output).appendingPathComponent($0.0).path }
+                }
+                options.progress("committing \(output)")
+                try await writer.commit()
             case .dockerArchive:
                 try DockerArchiveWriter.write(index, reference: reference, refName: options.reference, to: output)
             }
+        } catch let error as DistillError {
+            throw error.during("writing \(output)")
         } catch let error as OCIError {
             throw DistillError(.image, error.description).during("writing \(output)")
         } catch {
             throw DistillError(.image, "\(output): \(error)").during("writing \(output)")
         }
-
-        var sbomFiles: [String] = []
-        let sbomDirectory = options.sbomDirectory
-            ?? (outputKind == .layout ? output : URL(fileURLWithPath: output).deletingLastPathComponent().path)
-        if options.writesSBOMs {
-            var documents = built.map { ($0.sbomFileName, $0.sbom) }
-            documents.append((IndexSBOM.fileName, try Self.indexSBOM(index, built: built, reference: reference,
-                                                                     created: indexCreated, toolVersion: options.toolVersion)))
-            sbomFiles = try Self.writeSBOMs(documents, to: sbomDirectory)
+        if !sbomsInsideLayout && !sbomDocuments.isEmpty {
+            sbomFiles = try Self.writeSBOMs(sbomDocuments, to: sbomDirectory)
         }
 
         var signatures: [String] = []
@@ -440,6 +459,11 @@ extension Pipeline {
         return trimmed
     }
 
+    /// Whether two paths name the same place once `.`, `..` and trailing slashes are resolved.
+    static func samePath(_ a: String, _ b: String) -> Bool {
+        URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path
+    }
+
     static func timestamp(_ seconds: Int64) throws(DistillError) -> String {
         do {
             return try Timestamp.rfc3339(epochSeconds: seconds)
@@ -467,10 +491,9 @@ final class ScratchSpace: Sendable {
     let path: String
 
     init(near output: String) throws(DistillError) {
-        let url = URL(fileURLWithPath: output)
-        // The name is never part of an output, so a random suffix costs no reproducibility.
-        path = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).distill-\(UUID().uuidString.lowercased())").path
+        // The name is never part of an output, so a random suffix costs no reproducibility; the
+        // pid in it lets a later build remove it if this one is killed.
+        path = TemporaryName.sibling(of: output, tag: "distill")
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
         } catch {
@@ -480,5 +503,19 @@ final class ScratchSpace: Sendable {
 
     deinit {
         try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Removes what killed builds left next to `output` (working directories, staging layouts,
+    /// temporary tarballs and SBOMs: ``TemporaryName``), inside it when it is an existing layout,
+    /// and temporary SBOMs in `sbomDirectory`.
+    static func removeAbandoned(near output: String, sbomDirectory: String?) {
+        let url = URL(fileURLWithPath: output)
+        let outputName = url.lastPathComponent
+        let isSBOM: (String) -> Bool = { $0.hasPrefix("sbom-") && $0.hasSuffix(".spdx.json") }
+        TemporaryName.removeAbandoned(in: url.deletingLastPathComponent().path) { $0 == outputName || isSBOM($0) }
+        if let sbomDirectory { TemporaryName.removeAbandoned(in: sbomDirectory, finalName: isSBOM) }
+        // Inside an existing layout: blobs, index.json and SBOMs a killed build was writing.
+        TemporaryName.removeAbandoned(in: output)
+        TemporaryName.removeAbandoned(in: output + "/blobs/sha256")
     }
 }

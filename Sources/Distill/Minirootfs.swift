@@ -53,6 +53,8 @@ extension Pipeline {
         progress("fetching \(image.packages.count) packages for \(architecture)")
         let fetched = try await fetch(image)
         let created = epoch.imageCreated(newestPackageBuildTime: fetched.compactMap(\.info.buildTime).max())
+        ScratchSpace.removeAbandoned(near: output, sbomDirectory: nil)
+        self.options.cache.removeAbandonedTemporaryFiles()
         let work = try ScratchSpace(near: output)
         let layers: [LayerBlob]
         do throws(DistillError) {

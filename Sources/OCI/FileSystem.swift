@@ -36,10 +36,10 @@ enum FileSystem {
 
     /// A name for a temporary sibling of `path`: hidden, unique, in the same directory so a
     /// rename is atomic.
+    /// The name carries the writer's pid, so a later run can remove it if this process is killed
+    /// (``TemporaryName``).
     static func temporarySibling(of path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        let name = ".\(url.lastPathComponent).tmp-\(UUID().uuidString.lowercased())"
-        return url.deletingLastPathComponent().appendingPathComponent(name).path
+        TemporaryName.sibling(of: path)
     }
 
     /// Writes `bytes` to `path` through a temporary sibling, fsync and rename.

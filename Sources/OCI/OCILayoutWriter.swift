@@ -34,8 +34,9 @@ public actor OCILayoutWriter: ImageDestination {
 
     /// The layout directory.
     public nonisolated let directory: String
-    /// Where files are written before commit: a staging directory or `directory` itself.
-    private let root: String
+    /// Where files are written before commit: a staging directory or `directory` itself. Files a
+    /// caller puts here (SBOMs) become visible with the layout, in the same rename.
+    public nonisolated let root: String
     private let isStaging: Bool
     private var entries: [Descriptor]
     private var committed = false

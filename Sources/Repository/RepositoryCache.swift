@@ -61,6 +61,22 @@ public struct RepositoryCache: Sendable, Hashable {
         "\(root)/keys/\(DigestAlgorithm.sha256.hash(Array(url.utf8)).hex)/\(name)"
     }
 
+    /// Removes the temporary files that killed processes left in the cache (a download or an
+    /// expansion cut short by `kill -9`): files named by ``TemporaryFile`` whose writer no longer
+    /// runs. They were never read, since nothing is visible before its rename; this only frees
+    /// the space. Returns how many were removed.
+    @discardableResult
+    public func removeAbandonedTemporaryFiles() -> Int {
+        var removed = TemporaryName.removeAbandoned(in: "\(root)/packages").count
+        for area in ["indexes", "keys"] {
+            let directory = "\(root)/\(area)"
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+                removed += TemporaryName.removeAbandoned(in: "\(directory)/\(entry)").count
+            }
+        }
+        return removed
+    }
+
     /// The SHA-1 of a `Q1…`/`X1…` identity as 40 hex digits.
     static func hexIdentity(_ checksum: String) throws(RepositoryError) -> String {
         guard let bytes = PackageIdentity.sha1Bytes(checksum) else {
@@ -148,6 +164,8 @@ final class TemporaryFile: @unchecked Sendable {
         let name = slash.map { String(finalPath[finalPath.index(after: $0)...]) } ?? finalPath
         if !directory.isEmpty { try Files.createDirectory(directory) }
         for _ in 0..<100 {
+            // ``TemporaryName``'s rule, so ``RepositoryCache/removeAbandonedTemporaryFiles()``
+            // recognises it after a crash.
             let candidate = "\(directory)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             let descriptor = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             if descriptor >= 0 {

@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 
 /// One SPDX relationship: `element relationshipType related`.
@@ -125,9 +126,15 @@ public struct SPDXDocument: Sendable {
     public func write(toDirectory directory: URL, fileName: String) throws(SBOMError) {
         let bytes = serialized()
         let destination = directory.appendingPathComponent(fileName)
-        let temporary = directory.appendingPathComponent(".\(fileName).\(UUID().uuidString).tmp")
+        // Named with this process's id, so a later build removes it if this one is killed.
+        let temporary = URL(fileURLWithPath: TemporaryName.sibling(of: destination.path))
         do {
             try Data(bytes).write(to: temporary)
+            // Flushed before the rename, so after a crash the name holds the whole document or
+            // the previous one.
+            let handle = try FileHandle(forWritingTo: temporary)
+            try handle.synchronize()
+            try handle.close()
             guard rename(temporary.path, destination.path) == 0 else {
                 throw SBOMError(.io, "cannot rename to \(fileName): \(String(cString: strerror(errno)))",
                                 source: directory.path)

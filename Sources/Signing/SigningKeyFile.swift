@@ -1,3 +1,4 @@
+import Archive
 import DistillCrypto
 import Foundation
 
@@ -107,7 +108,10 @@ public enum SigningKeyFile {
     /// to `path`, which fails rather than replacing a file that appeared meanwhile.
     private static func writeNew(_ bytes: [UInt8], to path: String, mode: mode_t) throws(SigningError) {
         let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)").path
+        // Any half-written private key a killed keygen left here goes first (the pid in the name
+        // says whose it was); then this one, under a name with this process's id.
+        TemporaryName.removeAbandoned(in: url.deletingLastPathComponent().path) { $0 == url.lastPathComponent }
+        let temporary = TemporaryName.sibling(of: path)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else {
             throw SigningError(.io, "cannot create the key file: \(String(cString: strerror(errno)))", source: path)
