@@ -23,14 +23,21 @@ public struct LoadedConfig: Sendable {
 public enum ConfigLoader {
     /// The most includes in one chain; real chains are two or three deep.
     public static let maxIncludeDepth = 16
+    /// The largest config file read by default (`--max-config-size`): configs are a few
+    /// kilobytes; 4 MiB leaves room for inline keys and certificates.
+    public static let defaultMaximumFileSize = YAMLLimits.config.maxBytes
 
     /// Loads the config at `path`. An include is looked up relative to the file that names it,
     /// then in each of `includeSearchPaths` (apko's `--include-paths`), then relative to the
     /// working directory (where apko looks first, so configs written for apko keep loading).
-    public static func load(path: String, includeSearchPaths: [String] = []) throws -> LoadedConfig {
+    /// Every file read (the config and each include) may be at most `maximumFileSize` bytes.
+    public static func load(path: String, includeSearchPaths: [String] = [],
+                            maximumFileSize: Int = defaultMaximumFileSize) throws -> LoadedConfig {
         var files: [String] = []
         var contents: [[UInt8]] = []
-        let decoded = try loadFile(path: path, display: path, chain: [], searchPaths: includeSearchPaths,
+        var limits = YAMLLimits.config
+        limits.maxBytes = max(1, maximumFileSize)
+        let decoded = try loadFile(path: path, display: path, chain: [], searchPaths: includeSearchPaths, limits: limits,
                                    files: &files, contents: &contents)
         var loaded = LoadedConfig(configuration: decoded.configuration, sources: decoded.sources,
                                   files: files, fileContents: contents, decodeWarnings: decoded.warnings)
@@ -53,19 +60,19 @@ public enum ConfigLoader {
                             fileContents: [bytes], decodeWarnings: decoded.warnings)
     }
 
-    static func decode(_ bytes: [UInt8], display: String) throws -> DecodedConfig {
-        guard let root = try YAMLComposer.compose(bytes, file: display, limits: .config) else {
+    static func decode(_ bytes: [UInt8], display: String, limits: YAMLLimits = .config) throws -> DecodedConfig {
+        guard let root = try YAMLComposer.compose(bytes, file: display, limits: limits) else {
             throw ConfigError(.syntax, "the file is empty; an apko config needs at least `contents:`", file: display)
         }
         return try NodeDecoder(file: display).decodeConfiguration(root)
     }
 
-    private static func loadFile(path: String, display: String, chain: [String], searchPaths: [String],
+    private static func loadFile(path: String, display: String, chain: [String], searchPaths: [String], limits: YAMLLimits,
                                  files: inout [String], contents: inout [[UInt8]]) throws -> DecodedConfig {
-        let bytes = try readFile(path: path, display: display, limit: YAMLLimits.config.maxBytes)
+        let bytes = try readFile(path: path, display: display, limit: limits.maxBytes)
         files.append(display)
         contents.append(bytes)
-        var decoded = try decode(bytes, display: display)
+        var decoded = try decode(bytes, display: display, limits: limits)
         let include = decoded.configuration.include
         guard !include.isEmpty else { return decoded }
 
@@ -105,7 +112,7 @@ public enum ConfigLoader {
             let cycle = (chainHere[start...] + [canonicalInclude]).map { ($0 as NSString).lastPathComponent }
             throw includeError(.include, "include cycle: \(cycle.joined(separator: " → "))")
         }
-        let base = try loadFile(path: found.path, display: found.display, chain: chainHere, searchPaths: searchPaths,
+        let base = try loadFile(path: found.path, display: found.display, chain: chainHere, searchPaths: searchPaths, limits: limits,
                                 files: &files, contents: &contents)
         decoded = merge(base: base, into: decoded)
         return decoded

@@ -15,8 +15,10 @@ public enum ShowConfig {
     /// Loads a config with its includes and the command-line overrides (the build date too, so a
     /// malformed `SOURCE_DATE_EPOCH` fails here as it would in a build), and renders it.
     public static func output(forConfigAt path: String, includeSearchPaths: [String] = [],
-                              overrides: ConfigOverrides = ConfigOverrides()) throws -> Output {
-        let loaded = try ConfigLoader.load(path: path, includeSearchPaths: includeSearchPaths).applying(overrides)
+                              overrides: ConfigOverrides = ConfigOverrides(),
+                              maximumFileSize: Int = ConfigLoader.defaultMaximumFileSize) throws -> Output {
+        let loaded = try ConfigLoader.load(path: path, includeSearchPaths: includeSearchPaths, maximumFileSize: maximumFileSize)
+            .applying(overrides)
         _ = try overrides.buildEpoch()
         return Output(text: render(loaded.configuration.withDefaults()), warnings: loaded.warnings)
     }

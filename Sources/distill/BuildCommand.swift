@@ -55,12 +55,12 @@ struct BuildCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let overrides = options.overrides(sourceDateEpoch: environment["SOURCE_DATE_EPOCH"])
-        let loaded = try ConfigLoader.load(path: config, includeSearchPaths: options.includePaths).applying(overrides)
+        let loaded = try options.load(config).applying(overrides)
         Terminal.warn(loaded.warnings.map(\.description))
         let epoch = try overrides.buildEpoch()
         let lock = try flags.lockfile.map { try Lockfile.read(path: $0) }
         let key = try signKey.map { try SigningKeyFile.readPrivateKey(at: $0) }
-        let pipeline = Pipeline(options: try pipelineOptions.repositoryOptions(environment: environment))
+        let pipeline = try pipelineOptions.pipeline(environment: environment)
         let buildOptions = BuildOptions(
             reference: tag, output: output, epoch: epoch, compressionLevel: flags.compressionLevel, writesSBOMs: sbom,
             sbomDirectory: sbomPath, lockfile: lock, lockfileName: flags.lockfile ?? "the lock file", signingKey: key,
@@ -119,11 +119,11 @@ struct BuildMinirootfsCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         var overrides = options.overrides(sourceDateEpoch: environment["SOURCE_DATE_EPOCH"])
         overrides.architectures = [buildArchitecture ?? "host"]
-        let loaded = try ConfigLoader.load(path: config, includeSearchPaths: options.includePaths).applying(overrides)
+        let loaded = try options.load(config).applying(overrides)
         Terminal.warn(loaded.warnings.map(\.description))
         let epoch = try overrides.buildEpoch()
         let lock = try flags.lockfile.map { try Lockfile.read(path: $0) }
-        let pipeline = Pipeline(options: try pipelineOptions.repositoryOptions(environment: environment))
+        let pipeline = try pipelineOptions.pipeline(environment: environment)
         try await flags.reportingFailures {
             let report = try await pipeline.buildMinirootfs(
                 loaded, output: output, epoch: epoch, compressionLevel: flags.compressionLevel, lockfile: lock,

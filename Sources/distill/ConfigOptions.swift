@@ -1,5 +1,6 @@
 import ApkoConfig
 import ArgumentParser
+import Repository
 
 /// The flags every command that reads an apko.yaml takes (include with `@OptionGroup`).
 struct ConfigOptions: ParsableArguments {
@@ -36,6 +37,24 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("include-paths"),
             help: ArgumentHelp("Directory to look in for `include:` files not found next to the including file.", valueName: "dir"))
     var includePaths: [String] = []
+
+    @Option(name: .customLong("max-config-size"),
+            help: ArgumentHelp("Largest apko.yaml (and each include) read (bytes, or with K/M/G; default 4M).", valueName: "size"))
+    var maximumConfigSize: String?
+
+    /// `--max-config-size` in bytes.
+    func maximumConfigFileSize() throws -> Int {
+        guard let maximumConfigSize else { return ConfigLoader.defaultMaximumFileSize }
+        guard let value = RepositoryLimits.parseSize(maximumConfigSize), value <= Int64(Int32.max) else {
+            throw ValidationError("--max-config-size '\(maximumConfigSize)' is not a size below 2G; give bytes or a number with K or M")
+        }
+        return Int(value)
+    }
+
+    /// Loads `path` (with its includes) within `--max-config-size`.
+    func load(_ path: String) throws -> LoadedConfig {
+        try ConfigLoader.load(path: path, includeSearchPaths: includePaths, maximumFileSize: try maximumConfigFileSize())
+    }
 
     /// The overrides these flags ask for. `sourceDateEpoch` is the environment's value, passed in
     /// so the library never reads the environment. List flags also take comma-separated values,

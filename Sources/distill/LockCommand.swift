@@ -31,10 +31,10 @@ struct LockCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let loaded = try ConfigLoader.load(path: config, includeSearchPaths: options.includePaths)
+        let loaded = try options.load(config)
             .applying(options.overrides(sourceDateEpoch: environment["SOURCE_DATE_EPOCH"]))
         Terminal.warn(loaded.warnings.map(\.description))
-        let pipeline = Pipeline(options: try pipelineOptions.repositoryOptions(environment: environment))
+        let pipeline = try pipelineOptions.pipeline(environment: environment)
         let destination = output ?? Pipeline.defaultLockPath(forConfig: config)
         try await Terminal.reportingFailures {
             let resolved = try await pipeline.resolve(loaded)

@@ -31,6 +31,35 @@ struct PipelineOptions: ParsableArguments {
             help: ArgumentHelp("Largest HTTP response body: index, key or package (default 8G).", valueName: "size"))
     var maximumHTTPResponseSize: String?
 
+    @Option(name: .customLong("max-apk-entries"),
+            help: ArgumentHelp("Most tar entries in one package, control and data together (default 1000000); a package with more is refused as a tar bomb.",
+                               valueName: "count"))
+    var maximumEntryCount: Int?
+
+    @Option(name: .customLong("http-timeout"),
+            help: ArgumentHelp("Seconds an HTTP request may go without any progress before it fails (and is retried; default 120).",
+                               valueName: "seconds"))
+    var httpTimeout: Double?
+
+    func validate() throws {
+        if let maximumEntryCount, maximumEntryCount < 1 {
+            throw ValidationError("--max-apk-entries must be at least 1")
+        }
+        if let httpTimeout, !(httpTimeout > 0 && httpTimeout.isFinite) {
+            throw ValidationError("--http-timeout must be a positive number of seconds")
+        }
+    }
+
+    /// The HTTP client for repositories, with `--http-timeout`.
+    func httpClient() -> URLSessionHTTPClient {
+        URLSessionHTTPClient(timeout: httpTimeout ?? URLSessionHTTPClient.defaultTimeout)
+    }
+
+    /// The pipeline these flags and the environment ask for.
+    func pipeline(environment: [String: String]) throws -> Pipeline {
+        Pipeline(options: try repositoryOptions(environment: environment), http: httpClient())
+    }
+
     /// The repository options these flags and the environment (`XDG_CACHE_HOME`, `HOME`,
     /// `HTTP_AUTH`) ask for.
     func repositoryOptions(environment: [String: String]) throws -> RepositoryOptions {
@@ -46,6 +75,7 @@ struct PipelineOptions: ParsableArguments {
         try size(maximumControlSize, "max-apk-control-size", \.maximumControlSize)
         try size(maximumDataSize, "max-apk-data-size", \.maximumDataSize)
         try size(maximumHTTPResponseSize, "max-http-response-size", \.maximumHTTPResponseSize)
+        if let maximumEntryCount { limits.maximumEntryCount = maximumEntryCount }
         var authentication: [HTTPAuthentication] = []
         if let value = environment["HTTP_AUTH"], !value.isEmpty {
             authentication.append(try HTTPAuthentication(parsing: value))

@@ -24,7 +24,8 @@ struct ShowConfigCommand: ParsableCommand {
 
     func run() throws {
         let overrides = options.overrides(sourceDateEpoch: ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"])
-        let shown = try ShowConfig.output(forConfigAt: config, includeSearchPaths: options.includePaths, overrides: overrides)
+        let shown = try ShowConfig.output(forConfigAt: config, includeSearchPaths: options.includePaths, overrides: overrides,
+                                           maximumFileSize: try options.maximumConfigFileSize())
         for warning in shown.warnings {
             FileHandle.standardError.write(Data((warning.description + "\n").utf8))
         }

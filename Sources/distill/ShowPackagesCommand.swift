@@ -36,11 +36,11 @@ struct ShowPackagesCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let listFormat = try PackageListFormat(format)
-        let loaded = try ConfigLoader.load(path: config, includeSearchPaths: options.includePaths)
+        let loaded = try options.load(config)
             .applying(options.overrides(sourceDateEpoch: environment["SOURCE_DATE_EPOCH"]))
         Terminal.warn(loaded.warnings.map(\.description))
         let lock = try lockfile.map { try Lockfile.read(path: $0) }
-        let pipeline = Pipeline(options: try pipelineOptions.repositoryOptions(environment: environment))
+        let pipeline = try pipelineOptions.pipeline(environment: environment)
         try await Terminal.reportingFailures {
             let resolved = try await pipeline.resolve(loaded, lockfile: lock, lockfileName: lockfile ?? "")
             Terminal.warn(resolved.warnings)
