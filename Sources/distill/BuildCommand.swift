@@ -51,12 +51,14 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var flags: BuildFlags
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func run() async throws {
+        let console = consoleOptions.console()
         let environment = ProcessInfo.processInfo.environment
         let overrides = options.overrides(sourceDateEpoch: environment["SOURCE_DATE_EPOCH"])
         let loaded = try ConfigLoader.load(path: config, includeSearchPaths: options.includePaths).applying(overrides)
-        Terminal.warn(loaded.warnings.map(\.description))
+        console.warn(loaded.warnings.map(\.description))
         let epoch = try overrides.buildEpoch()
         let lock = try flags.lockfile.map { try Lockfile.read(path: $0) }
         let key = try signKey.map { try SigningKeyFile.readPrivateKey(at: $0) }
@@ -64,11 +66,11 @@ struct BuildCommand: AsyncParsableCommand {
         let buildOptions = BuildOptions(
             reference: tag, output: output, epoch: epoch, compressionLevel: flags.compressionLevel, writesSBOMs: sbom,
             sbomDirectory: sbomPath, lockfile: lock, lockfileName: flags.lockfile ?? "the lock file", signingKey: key,
-            toolVersion: DistillVersion.current, progress: flags.progress())
-        try await flags.reportingFailures {
+            toolVersion: DistillVersion.current, progress: console.steps, progressEvents: console.events)
+        try await flags.reportingFailures(console) {
             let report = try await pipeline.build(loaded, options: buildOptions)
-            Terminal.warn(report.warnings)
-            let progress = flags.progress()
+            console.warn(report.warnings)
+            let progress = console.steps
             for image in report.images {
                 progress("\(image.architecture.apkName): \(image.manifestDigest), \(image.packages.count) packages, \(image.layerDigests.count) layer(s)")
             }
@@ -108,6 +110,7 @@ struct BuildMinirootfsCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var flags: BuildFlags
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func validate() throws {
         guard options.architectures.isEmpty else {
@@ -116,19 +119,20 @@ struct BuildMinirootfsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let console = consoleOptions.console()
         let environment = ProcessInfo.processInfo.environment
         var overrides = options.overrides(sourceDateEpoch: environment["SOURCE_DATE_EPOCH"])
         overrides.architectures = [buildArchitecture ?? "host"]
         let loaded = try ConfigLoader.load(path: config, includeSearchPaths: options.includePaths).applying(overrides)
-        Terminal.warn(loaded.warnings.map(\.description))
+        console.warn(loaded.warnings.map(\.description))
         let epoch = try overrides.buildEpoch()
         let lock = try flags.lockfile.map { try Lockfile.read(path: $0) }
         let pipeline = Pipeline(options: try pipelineOptions.repositoryOptions(environment: environment))
-        try await flags.reportingFailures {
+        try await flags.reportingFailures(console) {
             let report = try await pipeline.buildMinirootfs(
                 loaded, output: output, epoch: epoch, compressionLevel: flags.compressionLevel, lockfile: lock,
-                lockfileName: flags.lockfile ?? "the lock file", progress: flags.progress())
-            Terminal.warn(report.warnings)
+                lockfileName: flags.lockfile ?? "the lock file", progress: console.steps, progressEvents: console.events)
+            console.warn(report.warnings)
             print(report.digest)
         }
     }

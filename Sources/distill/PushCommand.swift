@@ -30,11 +30,14 @@ struct PushCommand: AsyncParsableCommand {
     var image: String?
 
     @OptionGroup var registry: RegistryOptions
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func run() async throws {
+        let console = consoleOptions.console()
         let target = try ImageReference(parsing: reference)
         let access = try registry.access(environment: ProcessInfo.processInfo.environment)
-        let report = try await LayoutPush.push(layout: layout, refName: image, to: target, access: access)
+        let report = try await LayoutPush.push(layout: layout, refName: image, to: target, access: access, progress: console.events)
+        console.finish()
         print("\(target.name)@\(report.image.digest)")
     }
 }
