@@ -143,6 +143,9 @@ let package = Package(
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs", "APK", "Archive", "DistillCrypto", "TestSupport"],
                     swiftSettings: strictSettings),
         .testTarget(name: "ProgressReportingTests", dependencies: ["ProgressReporting"], swiftSettings: strictSettings),
+        // The command line as a user meets it: exit codes, one-line errors, help examples,
+        // progress lines of a real build (parsed with ProgressReporting).
+        .testTarget(name: "CommandLineTests", dependencies: ["ProgressReporting", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "DistillCrypto", "HTTPTransport", "TestSupport"],
                     swiftSettings: strictSettings),

@@ -51,7 +51,7 @@ public struct Pipeline: Sendable {
         do {
             keyring = try await client.loadKeyring(Self.sortedUnique(configuration.contents.keyring))
         } catch {
-            throw DistillError(.repository, error.description)
+            throw DistillError(repository: error)
         }
         let sources = try repositorySources(configuration)
 
@@ -150,7 +150,7 @@ public struct Pipeline: Sendable {
             try row.map { result throws(DistillError) in
                 switch result {
                 case .success(let loaded): return loaded
-                case .failure(let error): throw DistillError(.repository, error.description)
+                case .failure(let error): throw DistillError(repository: error)
                 }
             }
         }
@@ -167,7 +167,7 @@ public struct Pipeline: Sendable {
             do {
                 source = try RepositorySource(tag: reference.tag, location: reference.location)
             } catch {
-                throw DistillError(.repository, error.description)
+                throw DistillError(repository: error)
             }
             if seen.insert(source.description).inserted { sources.append(source) }
         }
@@ -191,7 +191,7 @@ public struct Pipeline: Sendable {
             return try await client.fetch(image.packages.map { request(for: $0, architecture: image.architecture) },
                                           options: fetchOptions, progress: progress)
         } catch {
-            throw DistillError(.repository, error.description)
+            throw DistillError(repository: error)
         }
     }
 

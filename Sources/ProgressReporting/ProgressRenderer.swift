@@ -95,7 +95,7 @@ public final class ProgressRenderer: @unchecked Sendable {
                     activities.append(ActivityState(activity: event.activity, firstSeen: time))
                     position = activities.count - 1
                 }
-                let isNewLine = activities[position].apply(event)
+                let isNewLine = activities[position].apply(event, at: time)
                 let settles = (event.state == .done || event.state == .commit) && activities[position].running == 0
                 if isNewLine || settles || lastDraw.map({ time - $0 >= redrawInterval }) ?? true {
                     redraw(width: width, time: time)
@@ -158,8 +158,10 @@ public final class ProgressRenderer: @unchecked Sendable {
 
         let activity: ProgressEvent.Activity
         let firstSeen: Duration
+        var lastEvent: Duration
         var planned: Int64 = 0
         var hasPlan = false
+        var planIsPartial = false
         var items: [String: Item] = [:]
         var running = 0
         var finished = 0
@@ -168,14 +170,16 @@ public final class ProgressRenderer: @unchecked Sendable {
         init(activity: ProgressEvent.Activity, firstSeen: Duration) {
             self.activity = activity
             self.firstSeen = firstSeen
+            lastEvent = firstSeen
         }
 
         /// Records `event`; true when it is the activity's first (its line is new).
-        mutating func apply(_ event: ProgressEvent) -> Bool {
+        mutating func apply(_ event: ProgressEvent, at time: Duration) -> Bool {
             let wasEmpty = items.isEmpty && !hasPlan
+            lastEvent = time
             if event.state == .plan {
                 hasPlan = true
-                planned += event.total ?? 0
+                if let total = event.total { planned += total } else { planIsPartial = true }
                 return wasEmpty
             }
             var item = items[event.item] ?? Item(completed: 0, total: event.total, done: false)
@@ -196,9 +200,10 @@ public final class ProgressRenderer: @unchecked Sendable {
 
         var completed: Int64 { items.values.reduce(0) { $0 + $1.completed } }
 
-        /// The expected bytes: the plans' total, else the items' totals when all are known.
+        /// The expected bytes: the plans' total when every plan had one, else the items' totals
+        /// when all are known.
         var total: Int64? {
-            if hasPlan { return max(planned, completed) }
+            if hasPlan && !planIsPartial { return max(planned, completed) }
             var sum: Int64 = 0
             for item in items.values {
                 guard let total = item.total else { return nil }
@@ -208,7 +213,8 @@ public final class ProgressRenderer: @unchecked Sendable {
         }
 
         func summary(at time: Duration) -> String {
-            let elapsed = time - firstSeen
+            // A finished activity keeps the rate it finished at.
+            let elapsed = (running == 0 && !items.isEmpty ? lastEvent : time) - firstSeen
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let done = completed
             let rate = seconds > 0 ? Double(done) / seconds : 0

@@ -15,22 +15,4 @@ struct BuildFlags: ParsableArguments {
                                valueName: "file"))
     var lockfile: String?
 
-    /// Runs a build step: a ``DistillError`` is printed as one line (plus resolution details, and at
-    /// `debug` the steps it happened in), then the command exits 1.
-    func reportingFailures(_ console: Console, _ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-            console.finish()
-        } catch let error as DistillError {
-            console.finish()
-            var text = "Error: \(error.message)\n"
-            for line in error.details { text += "  \(line)\n" }
-            if console.shows(.debug) {
-                for step in error.context { text += "  while \(step)\n" }
-                text += "  (\(error.kind.rawValue) error)\n"
-            }
-            FileHandle.standardError.write(Data(text.utf8))
-            throw ExitCode.failure
-        }
-    }
 }

@@ -34,6 +34,9 @@ struct ConsoleOptions: ParsableArguments {
     @Flag(name: [.customShort("q"), .customLong("quiet")], help: "No progress and no warnings: only errors and the command's output.")
     var quiet = false
 
+    /// Whether failures show the steps behind them (`debug` and `trace`).
+    var showsDebug: Bool { !quiet && (logLevel == .debug || logLevel == .trace) }
+
     /// The console these flags ask for, writing to standard error.
     func console() -> Console {
         Console(level: quiet ? .error : logLevel.level, renderer: ProgressRenderer(mode: progressMode(), write: Console.standardError))
@@ -84,9 +87,16 @@ final class Console: Sendable {
     /// Whether `level` is printed.
     func shows(_ level: Logger.Level) -> Bool { level >= self.level }
 
-    /// One `warning:` line each.
+    /// One `warning: <line>` line each.
     func warn(_ lines: [String]) {
         for line in lines { logger.warning("\(line)") }
+    }
+
+    /// Warnings that carry their own prefix (config warnings: `apko.yaml:4:46: warning: …`), as
+    /// they are.
+    func warnVerbatim(_ lines: [String]) {
+        guard shows(.warning) else { return }
+        for line in lines { renderer.log(line) }
     }
 
     /// Draws the final progress state; call when the command's work is over.

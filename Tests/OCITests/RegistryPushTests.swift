@@ -175,8 +175,11 @@ struct RegistryPushTests {
         let denied = try DistillBinary.run(["push", "layout", target], in: scratch, environment: ["HOME": scratch.url.path],
                                            expectSuccess: false)
         #expect(denied.status != 0)
-        #expect(denied.standardError.hasPrefix("Error: \(registry.host): HEAD /v2/distill/cli/blobs/sha256:"))
-        #expect(denied.standardError.hasSuffix("needs credentials (Basic authentication) (docker login \(registry.host), or --registry-username/--registry-password)\n"))
+        // The push reports its start as a `progress:` line (stderr is not a terminal) before failing.
+        let deniedError = denied.standardError.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("progress: ") }.joined(separator: "\n")
+        #expect(deniedError.hasPrefix("Error: \(registry.host): HEAD /v2/distill/cli/blobs/sha256:"))
+        #expect(deniedError.hasSuffix("needs credentials (Basic authentication) (docker login \(registry.host), or --registry-username/--registry-password)\n"))
 
         try FileManager.default.createDirectory(atPath: scratch.path("docker"), withIntermediateDirectories: true)
         try scratch.write("docker/config.json", text: "{\"auths\":{\"\(registry.host)\":{\"auth\":\"\(Data("ci:pw".utf8).base64EncodedString())\"}}}")

@@ -150,6 +150,10 @@ final class Harness: @unchecked Sendable {
         let final = harness.writes.last ?? ""
         #expect(final.contains("fetch   2 done  4.0 MiB in 4s  1.0 MiB/s"))
         #expect(final.contains("layer   1 done  2.0 KiB in 2s"))
+        // A finished activity keeps the rate it finished at.
+        harness.advance(.seconds(10))
+        renderer.finish()
+        #expect(harness.writes.last?.contains("fetch   2 done  4.0 MiB in 4s  1.0 MiB/s") == true)
         #expect(!harness.text.contains("progress: "))          // never the plain grammar on a terminal
     }
 
