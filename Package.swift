@@ -147,7 +147,7 @@ let package = Package(
         // progress lines of a real build (parsed with ProgressReporting).
         .testTarget(name: "CommandLineTests", dependencies: ["ProgressReporting", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "DistillCrypto", "HTTPTransport", "TestSupport"],
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "DistillCrypto", "HTTPTransport", "ProgressReporting", "TestSupport"],
                     swiftSettings: strictSettings),
         // Archive and SBOM build the real images and SBOMs that get signed; APK reads the packages.
         .testTarget(
