@@ -24,7 +24,7 @@ struct DistillCommand: AsyncParsableCommand {
             Errors are one line on standard error: `Error: <where>: <what is wrong>`, usually \
             ending with what to do about it. --log-level debug adds the steps the command was in.
 
-            Progress (build, build-minirootfs, push) goes to standard error: on a terminal, one \
+            Progress (build, build-minirootfs, lock, push) goes to standard error: on a terminal, one \
             redrawn line per activity with bytes, rate and ETA; otherwise one line per event:
               progress: <activity> <item> <completed>/<total> <state>
             activity: fetch (item <arch>/<name>-<version>), layer (<arch>/<n>), write (the output \
