@@ -163,7 +163,7 @@ let package = Package(
         // AttackCases.swift and CASES.md) and SIGKILL at progress points (KillTests.swift). APK,
         // Archive and DistillCrypto craft the hostile packages and indexes and read layers back.
         .testTarget(name: "AttackTests", dependencies: ["APK", "Archive", "DistillCrypto", "TestSupport"],
-                    swiftSettings: strictSettings),
+                    exclude: ["CASES.md"], swiftSettings: strictSettings),
         // Resolver only for realistic inputs: the real install order and dependency edges.
         .testTarget(
             name: "SBOMTests",

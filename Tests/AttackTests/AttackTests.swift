@@ -5,7 +5,7 @@ import Testing
 /// Hostile repositories, packages, configs, servers and registries against the real `distill`
 /// binary (issue 9). The table is ``AttackTable/all``; CASES.md lists it with the expected errors.
 ///
-/// Every failing case must exit 1 with one `Error:` line naming what is wrong and where (the
+/// Every failing case must exit non-zero (3 for a failed verification, 1 otherwise) with one `Error:` line naming what is wrong and where (the
 /// fragment), and leave no output directory, no temporary sibling of it, and no cache entry or
 /// temporary file for the hostile object. Cases that must succeed (special files kept as data,
 /// dependency cycles) check what the image holds and that nothing special appeared on the host.
@@ -15,6 +15,18 @@ struct AttackTests {
     func tableSize() {
         #expect(AttackTable.all.count >= 40)
         #expect(Set(AttackTable.all.map(\.name)).count == AttackTable.all.count)
+    }
+
+    @Test("CASES.md lists exactly the table's cases")
+    func casesDocument() throws {
+        let text = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Tests/AttackTests/CASES.md"), encoding: .utf8)
+        let documented = text.split(separator: "\n").compactMap { line -> String? in
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= 2, cells[1].hasPrefix("`"), cells[1].hasSuffix("`") else { return nil }
+            return String(cells[1].dropFirst().dropLast())
+        }
+        #expect(documented == AttackTable.all.map(\.name))
+        #expect(text.contains("**\(AttackTable.all.count) cases.**"))
     }
 
     @Test(arguments: AttackTable.all)
@@ -34,11 +46,13 @@ struct AttackTests {
 
         switch row.outcome {
         case .fails(let fragment):
-            #expect(result.status == 1, "\(row.name): exit \(result.status)\n\(result.standardError)")
+            // 3 when a signature, checksum or trust check failed, 1 for every other refusal.
+            #expect(result.status == 1 || result.status == 3, "\(row.name): exit \(result.status)\n\(result.standardError)")
             let errorLines = result.standardError.split(separator: "\n").filter { $0.hasPrefix("Error: ") }
             #expect(errorLines.count == 1, "\(row.name): \(result.standardError)")
             #expect(errorLines.first?.contains(fragment) == true,
                     "\(row.name): expected '\(fragment)' in: \(result.standardError)")
+            print("\(row.name): exit \(result.status): \(errorLines.first ?? "")")
             if invocation.outputMustBeAbsent {
                 #expect(!FileManager.default.fileExists(atPath: workspace.scratch.path(AttackWorkspace.output)))
             }

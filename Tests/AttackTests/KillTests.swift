@@ -11,26 +11,42 @@ import Testing
 /// and at the final rename — and each time the output must be absent or complete, and the next
 /// build must succeed with the digest of an uninterrupted build and leave no temporary file behind.
 ///
-/// Kill points are found in the build's own `--log-level info` lines on stderr (one line per step),
-/// plus a random delay of up to 150 ms so repeated runs land at different moments of each step.
+/// Kill points are found in what the build prints on stderr when it is not a terminal: its
+/// progress events (`progress: <activity> <item> <completed>/<total> <state>`, one line each; see
+/// ProgressReporting's `ProgressEvent`) and, before the first of them, the `info: resolving` step
+/// line. After the chosen line the test waits a random 0–150 ms, so repeated runs land at
+/// different moments of each step.
 /// Temporary files of a killed build (its working directory and staging layout beside the output,
 /// partial downloads and expansions in the cache) may exist right after the kill; the next build
 /// removes them, because their names carry the dead process's id.
 @Suite("Kill tests", .serialized)
 struct KillTests {
-    /// A kill point: the first stderr line containing `line`.
+    /// A kill point: the `count`th stderr line that starts with `prefix` (and ends with
+    /// ` <state>` when a state is given).
     struct KillPoint: Sendable, CustomStringConvertible {
-        var line: String
-        var description: String { "after '\(line)'" }
+        var prefix: String
+        var state: String?
+        var count = 1
+        var description: String { "after \(count) × '\(prefix)…\(state.map { " \($0)" } ?? "")'" }
+
+        func matches(_ line: Substring) -> Bool {
+            line.hasPrefix(prefix) && (state.map { line.hasSuffix(" " + $0) } ?? true)
+        }
     }
 
     static let points = [
-        KillPoint(line: "info: resolving"),
-        KillPoint(line: "info: fetching"),
-        KillPoint(line: "info: composing"),
-        KillPoint(line: "info: layer 1/"),
-        KillPoint(line: "info: writing out"),
-        KillPoint(line: "info: committing"),
+        // While the index is fetched and verified.
+        KillPoint(prefix: "info: resolving"),
+        // While the first packages download, verify and expand into the cache.
+        KillPoint(prefix: "progress: fetch ", state: "start"),
+        // With some packages in the cache and others still coming.
+        KillPoint(prefix: "progress: fetch ", state: "done", count: 3),
+        // While the layer is tarred and compressed.
+        KillPoint(prefix: "progress: layer ", state: "start"),
+        // While the blobs are written to the staging layout.
+        KillPoint(prefix: "progress: write ", state: "start"),
+        // The final phase: index.json, then the rename into place.
+        KillPoint(prefix: "progress: write ", state: "commit"),
     ]
 
     /// How many times each point is tried per run (`DISTILL_KILL_ROUNDS`, default 1).
@@ -53,7 +69,7 @@ struct KillTests {
                 let cache = "cache-\(round)-\(position)"
                 let tool = try RunningTool(DistillBinary.url.path, world.build(output: name, cache: cache), in: world.scratch,
                                            environment: Self.environment)
-                let seen = tool.waitForLines(1) { $0.contains(point.line) }
+                let seen = tool.waitForLines(point.count, where: point.matches)
                 Thread.sleep(forTimeInterval: Double.random(in: 0...0.15))
                 let status = tool.kill()
                 let state = try KillWorld.checkOutput(world.scratch.path(name))
