@@ -49,6 +49,10 @@ public struct APKFile: Sendable {
         /// decompressed further. The error's kind is ``APKError/Kind/checksumMismatch`` and its
         /// message is `its C: is <identity>, the index says <expected>`.
         public var stopsAtIdentityMismatch: Bool
+        /// Refuse a package that writes through one of its own symbolic links or hard-links to
+        /// anything but an earlier file of its own (on by default; the rootfs refuses both again
+        /// when it installs, and its tests turn this off to exercise that second line).
+        public var refusesLinkEscapes: Bool
 
         /// The default ``maximumEntryCount``: far more files than any real package has.
         public static let defaultMaximumEntryCount = 1_000_000
@@ -63,7 +67,8 @@ public struct APKFile: Sendable {
             maximumDataSize: Int64 = 16 << 30,
             listsDataEntries: Bool = true,
             maximumEntryCount: Int = defaultMaximumEntryCount,
-            stopsAtIdentityMismatch: Bool = false
+            stopsAtIdentityMismatch: Bool = false,
+            refusesLinkEscapes: Bool = true
         ) {
             self.keyring = keyring
             self.requiresSignature = requiresSignature
@@ -74,6 +79,7 @@ public struct APKFile: Sendable {
             self.listsDataEntries = listsDataEntries
             self.maximumEntryCount = maximumEntryCount
             self.stopsAtIdentityMismatch = stopsAtIdentityMismatch
+            self.refusesLinkEscapes = refusesLinkEscapes
         }
 
         /// Installing a package from a signed index: `.SIGN` is not required (apk ignores it), `C:`
@@ -525,6 +531,7 @@ private final class PackageStream: GzipMemberObserver {
     /// but an earlier file of its own, is refused while it is read, before its data reaches the
     /// cache: installing it could only fail, and the entries point outside what the package is.
     private func checkLinks(_ entry: TarEntry, path: String) throws {
+        guard options.refusesLinkEscapes else { return }
         if !symbolicLinkPaths.isEmpty {
             var prefixEnd = path.startIndex
             while let slash = path[prefixEnd...].firstIndex(of: "/") {
