@@ -43,6 +43,11 @@ struct AttackTests {
         let result = try DistillBinary.run(invocation.arguments, in: workspace.scratch, expectSuccess: false)
         let elapsed = ContinuousClock.now - started
         #expect(elapsed < .seconds(60), "\(row.name) took \(elapsed)")
+        // Bombs end in bounded memory: the largest resident size any finished child of this
+        // process reached (the binary runs as one), so every case so far stayed under it too.
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        #expect(usage.ru_maxrss < 1 << 20, "\(row.name): a child reached \(usage.ru_maxrss) KiB")
 
         switch row.outcome {
         case .fails(let fragment):
