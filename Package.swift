@@ -150,6 +150,10 @@ let package = Package(
         // oci-image-tool, pyspdxtools, ntia-checker, syft); Archive reads layers back.
         .testTarget(name: "BuildTests", dependencies: ["Archive", "DistillCrypto", "TestSupport"],
                     swiftSettings: strictSettings),
+        // `make demo` end to end: scripts/demo.sh driving the real binary, its image judged by the
+        // real tools (oci-image-tool, skopeo, umoci, runc, syft, pyspdxtools, ntia-checker,
+        // cosign); and the README's quick start, run as written against the demo repository.
+        .testTarget(name: "DemoTests", dependencies: ["DistillCrypto", "TestSupport"], swiftSettings: strictSettings),
         // Resolver only for realistic inputs: the real install order and dependency edges.
         .testTarget(
             name: "SBOMTests",
