@@ -10,6 +10,7 @@
 #   DEMO_DIR  where keys/ and build/ go, and the directory distill runs in (default: this
 #             checkout); configs/demo.apko.yaml names ./build/demo-repo and ./keys relative to it
 #   DEMO_RUN  0 to skip running the image
+#   DEMO_RUNTIME  runc or bwrap to choose how it runs (default: runc when root, else bwrap)
 #
 # SOURCE_DATE_EPOCH is fixed, so with the same keys every run gives the same image digest.
 set -euo pipefail
@@ -43,9 +44,9 @@ else
   "$top/scripts/ensure-build-deps.sh"
   command -v cc >/dev/null 2>&1 || ensure_tools cc:gcc || { echo "demo: no C compiler (cc) to build hello" >&2; exit 1; }
   step "building distill (release)"
-  (cd "$top" && swift build -c release --product distill 2>&1 | grep -v '^\[' >&2 || true)
+  (cd "$top" && swift build -c release --product distill) >&2 ||
+    { echo "demo: swift build -c release failed (see above)" >&2; exit 1; }
   distill=$top/.build/release/distill
-  [ -x "$distill" ] || { echo "demo: $distill was not built (see the swift build output above)" >&2; exit 1; }
 fi
 command -v jq >/dev/null 2>&1 || ensure_tools jq:jq || { echo "demo: jq is needed for the summary; install it" >&2; exit 1; }
 
@@ -106,20 +107,27 @@ run_image() {
   local work
   work=$(mktemp -d)
   # shellcheck disable=SC2064  # expand now: the trap must remove this very directory
-  trap "rm -rf '$work'" RETURN
-  if [ "$(id -u)" = 0 ] && ensure_tools runc:runc umoci:umoci skopeo:skopeo; then
+  trap "rm -rf '$work'; trap - RETURN" RETURN
+  local runtime=${DEMO_RUNTIME:-}
+  if [ -z "$runtime" ]; then
+    if [ "$(id -u)" = 0 ] && ensure_tools runc:runc umoci:umoci skopeo:skopeo; then runtime=runc; else runtime=bwrap; fi
+  elif [ "$runtime" = runc ]; then
+    ensure_tools runc:runc umoci:umoci skopeo:skopeo || { echo "demo: runc, umoci and skopeo are needed for DEMO_RUNTIME=runc" >&2; return 1; }
+  fi
+  if [ "$runtime" = runc ]; then
     step "running the entrypoint with runc (umoci bundle)"
     skopeo copy -q "oci:$image:$tag" "oci:$work/single:$tag" >&2
     umoci unpack --image "$work/single:$tag" "$work/bundle" >/dev/null
     jq '.process.terminal = false' "$work/bundle/config.json" >"$work/config.json"
     mv "$work/config.json" "$work/bundle/config.json"
     run_output=$(runc --root "$work/runc" run -b "$work/bundle" "distill-demo-$$" </dev/null)
-  elif command -v bwrap >/dev/null 2>&1 || ensure_tools bwrap:bubblewrap; then
+  elif [ "$runtime" = bwrap ] && ensure_tools bwrap:bubblewrap; then
     step "running the entrypoint with bwrap (layers unpacked with tar)"
     mkdir "$work/rootfs"
     local layer
+    # bwrap gives the image its own /dev; the layers' device nodes need root to create.
     for layer in $(jq -r '.layers[].digest' "$manifest"); do
-      tar -xzf "$(blob "$layer")" -C "$work/rootfs" --no-same-owner 2>/dev/null
+      tar -xzf "$(blob "$layer")" -C "$work/rootfs" --no-same-owner --anchored --exclude='dev/*'
     done
     local entrypoint
     entrypoint=$(jq -r '.config.Entrypoint | join(" ")' "$(blob "$(jq -r .config.digest "$manifest")")")

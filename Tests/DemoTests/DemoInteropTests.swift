@@ -36,13 +36,16 @@ struct DemoInteropTests {
             == "verified with keys/distill-demo-cosign.pub (2 signatures, 2 SBOM attestations)")
     }
 
-    @Test("a second demo from the same sources and keys builds the same image digest")
-    func reproducible() throws {
+    @Test("a second demo from the same sources and keys builds the same image digest; bwrap runs it as uid 65532 too")
+    func reproducibleAndRunsWithBubblewrap() throws {
         let first = try DemoRun.shared.get()
         let again = try ScratchDirectory()
         try FileManager.default.copyItem(atPath: first.workspace.path("keys"), toPath: again.path("keys"))
-        let second = try DemoRun(in: again, runsImage: false)
+        let second = try DemoRun(in: again, runtime: "bwrap")
         #expect(second.digest == first.digest)
+        #expect(second.output.text.hasPrefix("Hello from a Distill image!\nrunning as uid 65532, gid 65532\n"),
+                "\(second.output.text)\n\(second.output.standardError)")
+        #expect(second.output.standardError.contains("running the entrypoint with bwrap"))
         #expect(try DemoLayout(directory: second.imagePath).amd64Manifest().digest
             == DemoLayout(directory: first.imagePath).amd64Manifest().digest)
         // The repository is rebuilt from source too (hello compiled again): its index must not move.

@@ -10,14 +10,16 @@ struct SetupFailure: Error, CustomStringConvertible {
 /// The real tools the demo image is judged by. `make test` installs them first
 /// (scripts/oracles.sh ensure_all); a missing one is installed here the same way.
 enum DemoOracles {
-    /// The Debian tools: the OCI unpacker, validator and copier, the runtime, and jq.
+    /// The Debian tools: the OCI unpacker, validator and copier, the runtimes, and jq.
     static let apt: Result<Void, any Error> = Result {
-        let tools = ["umoci", "oci-image-tool", "skopeo", "runc", "jq"]
-        if !tools.allSatisfy(onPath) {
-            try ExternalTool.run(script, ["ensure_apt", "umoci", "oci-image-tool", "skopeo", "runc", "jq"],
-                                 in: try ScratchDirectory(), timeout: .seconds(900))
+        let packages = ["umoci": "umoci", "oci-image-tool": "oci-image-tool", "skopeo": "skopeo", "runc": "runc",
+                        "bwrap": "bubblewrap", "jq": "jq"]
+        if !packages.keys.allSatisfy(onPath) {
+            try ExternalTool.run(script, ["ensure_apt"] + packages.values.sorted(), in: try ScratchDirectory(), timeout: .seconds(900))
         }
-        for tool in tools where !onPath(tool) { throw SetupFailure(description: "scripts/oracles.sh did not install \(tool)") }
+        for tool in packages.keys.sorted() where !onPath(tool) {
+            throw SetupFailure(description: "scripts/oracles.sh did not install \(tool)")
+        }
     }
 
     /// pyspdxtools, ntia-checker and syft from PyPI, in the oracles' venv.
@@ -80,7 +82,7 @@ struct DemoRun: Sendable {
     /// part; every check reads the same result). It also runs the image, as `make demo` does.
     static let shared: Result<DemoRun, any Error> = Result {
         try DemoOracles.apt.get()
-        return try DemoRun(in: try ScratchDirectory(), runsImage: true)
+        return try DemoRun(in: try ScratchDirectory(), runtime: "runc")
     }
 
     /// The directory the demo ran in.
@@ -90,13 +92,15 @@ struct DemoRun: Sendable {
     /// The index digest the summary names.
     let digest: String
 
-    /// Runs the demo in `workspace`, which may already hold keys/ from another run.
-    init(in workspace: ScratchDirectory, runsImage: Bool) throws {
+    /// Runs the demo in `workspace`, which may already hold keys/ from another run, running the
+    /// image with `runtime` (`runc` or `bwrap`), or not at all when it is nil.
+    init(in workspace: ScratchDirectory, runtime: String?) throws {
         self.workspace = workspace
         let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/demo.sh").path
-        output = try ExternalTool.run(
-            "env", ["DISTILL=\(DistillBinary.url.path)", "DEMO_DIR=\(workspace.url.path)", "DEMO_RUN=\(runsImage ? 1 : 0)", script],
-            in: workspace, timeout: .seconds(900))
+        var settings = ["DISTILL=\(DistillBinary.url.path)", "DEMO_DIR=\(workspace.url.path)",
+                        "XDG_CACHE_HOME=\(workspace.path("cache"))", "DEMO_RUN=\(runtime == nil ? 0 : 1)"]
+        if let runtime { settings.append("DEMO_RUNTIME=\(runtime)") }
+        output = try ExternalTool.run("env", settings + [script], in: workspace, timeout: .seconds(900))
         guard let digest = Self.summaryValue("digest", in: output.text)?.split(separator: " ").first else {
             throw SetupFailure(description: "scripts/demo.sh printed no digest line: \(output.text) \(output.standardError)")
         }
