@@ -5,6 +5,7 @@ public import DistillCrypto
 import Foundation
 import HTTPTransport
 import OCI
+public import ProgressReporting
 import Repository
 import Resolver
 import Rootfs
@@ -56,12 +57,15 @@ public struct BuildOptions: Sendable {
     public var toolVersion: String
     /// Receives one line per step (for `--log-level info`/`debug`).
     public var progress: @Sendable (String) -> Void
+    /// Receives the byte-level events of fetching, layer writing and writing the output (see
+    /// ``ProgressReporting/ProgressEvent`` for what each activity reports).
+    public var progressEvents: ProgressReporter
 
     /// Options for building `reference` into `output`.
     public init(reference: String, output: String, epoch: BuildEpoch, compressionLevel: Int = Pipeline.defaultCompressionLevel,
                 writesSBOMs: Bool = true, sbomDirectory: String? = nil, lockfile: Lockfile? = nil,
                 lockfileName: String = "the lock file", signingKey: PrivateKey? = nil, toolVersion: String,
-                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+                progress: @escaping @Sendable (String) -> Void = { _ in }, progressEvents: ProgressReporter = .none) {
         self.reference = reference
         self.output = output
         self.epoch = epoch
@@ -73,6 +77,7 @@ public struct BuildOptions: Sendable {
         self.signingKey = signingKey
         self.toolVersion = toolVersion
         self.progress = progress
+        self.progressEvents = progressEvents
     }
 }
 
@@ -144,7 +149,7 @@ extension Pipeline {
         // Fetching every architecture at once lets downloads and verification of one overlap the
         // composing and compressing of another; each fetch is bounded by the repository options.
         let fetches = resolved.images.map { image in
-            Task { try await self.fetch(image) }
+            Task { try await self.fetch(image, progress: options.progressEvents) }
         }
         defer { fetches.forEach { $0.cancel() } }
 
@@ -178,9 +183,10 @@ extension Pipeline {
         do {
             switch outputKind {
             case .layout:
-                try await OCILayoutWriter.write(index, to: output, refName: options.reference)
+                try await OCILayoutWriter.write(index, to: output, refName: options.reference, progress: options.progressEvents)
             case .dockerArchive:
-                try DockerArchiveWriter.write(index, reference: reference, refName: options.reference, to: output)
+                try DockerArchiveWriter.write(index, reference: reference, refName: options.reference, to: output,
+                                              progress: options.progressEvents)
             }
         } catch let error as OCIError {
             throw DistillError(.image, error.description).during("writing \(output)")
@@ -248,7 +254,8 @@ extension Pipeline {
         let rootfs = try composeRootfs(image, fetched: fetched, configuration: configuration, keyring: resolved.keyring,
                                        created: created)
 
-        let layers = try writeLayers(rootfs, level: options.compressionLevel, work: work, progress: options.progress)
+        let layers = try writeLayers(rootfs, level: options.compressionLevel, work: work, progress: options.progress,
+                                     events: options.progressEvents)
 
         let container: ContainerConfiguration
         do {
@@ -301,15 +308,25 @@ extension Pipeline {
     }
 
     /// Each layer of `rootfs` streamed through a ``LayerBlobWriter`` (tar → parallel gzip, diff_id
-    /// and digest hashed on the way) into `work`.
-    func writeLayers(_ rootfs: Rootfs, level: Int, work: ScratchSpace,
-                     progress: @Sendable (String) -> Void) throws(DistillError) -> [LayerBlob] {
+    /// and digest hashed on the way) into `work`. `events` gets a `layer` `plan` for the
+    /// architecture (the layers' installed sizes), then `start`, a `run` per MiB of tar and `done`
+    /// (the tar's size) per layer, named `<arch>/<n>`.
+    func writeLayers(_ rootfs: Rootfs, level: Int, work: ScratchSpace, progress: @Sendable (String) -> Void,
+                     events: ProgressReporter = .none) throws(DistillError) -> [LayerBlob] {
         var layers: [LayerBlob] = []
+        // Installed sizes estimate the tar; packages without one (I: 0) leave the total unknown.
+        func estimate(_ size: UInt64) -> Int64? { size > 0 ? Int64(clamping: size) : nil }
+        let estimates = rootfs.layers.map { estimate($0.installedSize) }
+        events.plan(.layer, rootfs.architecture, total: estimates.contains(nil) ? nil : estimates.reduce(0) { $0 + ($1 ?? 0) })
         for index in rootfs.layers.indices {
             do {
                 let writer = try LayerBlobWriter(directory: work.path, compressionLevel: level)
-                try rootfs.writeLayer(index, to: writer.tarSink)
+                let counter = ByteProgress(events, .layer, "\(rootfs.architecture)/\(index + 1)",
+                                           total: estimates[index])
+                try rootfs.writeLayer(index, to: events.isEnabled
+                    ? TeeSink(writer.tarSink, observer: ClosureSink { counter.add($0.count) }) : writer.tarSink)
                 let layer = try writer.finish()
+                counter.finish(bytes: layer.uncompressedSize)
                 progress("layer \(index + 1)/\(rootfs.layers.count) of \(rootfs.architecture): \(layer.descriptor.digest) (\(layer.uncompressedSize) bytes of tar, \(layer.descriptor.size) compressed)")
                 layers.append(layer)
             } catch let error as RootfsError {

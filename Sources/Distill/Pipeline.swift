@@ -1,6 +1,7 @@
 import APK
 public import ApkoConfig
 public import HTTPTransport
+public import ProgressReporting
 public import Repository
 import Resolver
 
@@ -50,7 +51,7 @@ public struct Pipeline: Sendable {
         do {
             keyring = try await client.loadKeyring(Self.sortedUnique(configuration.contents.keyring))
         } catch {
-            throw DistillError(.repository, error.description)
+            throw DistillError(repository: error)
         }
         let sources = try repositorySources(configuration)
 
@@ -149,7 +150,7 @@ public struct Pipeline: Sendable {
             try row.map { result throws(DistillError) in
                 switch result {
                 case .success(let loaded): return loaded
-                case .failure(let error): throw DistillError(.repository, error.description)
+                case .failure(let error): throw DistillError(repository: error)
                 }
             }
         }
@@ -166,7 +167,7 @@ public struct Pipeline: Sendable {
             do {
                 source = try RepositorySource(tag: reference.tag, location: reference.location)
             } catch {
-                throw DistillError(.repository, error.description)
+                throw DistillError(repository: error)
             }
             if seen.insert(source.description).inserted { sources.append(source) }
         }
@@ -182,14 +183,15 @@ public struct Pipeline: Sendable {
     /// Fetches `image`'s packages in install order: each verified against the `C:` its signed
     /// index (or the lock) gives it and against its datahash (and the lock's data checksum), and
     /// by default expanded into the cache for the rootfs. At most
-    /// ``RepositoryOptions/maximumConcurrentFetches`` packages are in flight.
-    public func fetch(_ image: ResolvedImage, options fetchOptions: FetchOptions = FetchOptions()) async throws(DistillError)
-        -> [FetchedPackage] {
+    /// ``RepositoryOptions/maximumConcurrentFetches`` packages are in flight. `progress` gets the
+    /// `fetch` events (a plan for the architecture, a start and done per package).
+    public func fetch(_ image: ResolvedImage, options fetchOptions: FetchOptions = FetchOptions(),
+                      progress: ProgressReporter = .none) async throws(DistillError) -> [FetchedPackage] {
         do {
             return try await client.fetch(image.packages.map { request(for: $0, architecture: image.architecture) },
-                                          options: fetchOptions)
+                                          options: fetchOptions, progress: progress)
         } catch {
-            throw DistillError(.repository, error.description)
+            throw DistillError(repository: error)
         }
     }
 
@@ -198,6 +200,7 @@ public struct Pipeline: Sendable {
     func request(for package: ImagePackage, architecture: Architecture) -> PackageRequest {
         PackageRequest(name: package.name, version: package.version, architecture: architecture.apkName, url: package.url,
                        checksum: package.checksum, dataChecksum: package.dataChecksum, repository: package.origin,
-                       credentials: package.repository?.credentials)
+                       credentials: package.repository?.credentials,
+                       expectedSize: package.info.fileSize.map { Int64(clamping: $0) })
     }
 }

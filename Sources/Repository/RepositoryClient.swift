@@ -3,6 +3,7 @@ import Archive
 import Dispatch
 import Foundation
 import HTTPTransport
+public import ProgressReporting
 
 /// An index loaded for one architecture of one repository, its signature verified.
 public struct LoadedIndex: Sendable {
@@ -144,12 +145,21 @@ public final class RepositoryClient: Sendable {
     /// time (downloads overlap with other packages' verification and expansion), and returns
     /// them in request order. The first failure cancels the rest and is thrown.
     ///
+    /// `progress` gets a `fetch` `plan` for the architectures of `requests` (the sum of their
+    /// expected sizes, when every one is known), then a `start` and a `done` (the `.apk`'s size on
+    /// disk) per package, named ``PackageRequest/progressItem``.
+    ///
     /// - Throws: ``RepositoryError/Kind/verificationFailed`` naming the package, its repository
     ///   and both checksums when a package is not the one the index (or lock) names;
     ///   `.invalidPackage`, `.tooLarge`, `.notFound`, `.notCached` (offline), `.network`, `.io`.
-    public func fetch(_ requests: [PackageRequest], options fetchOptions: FetchOptions = FetchOptions()) async throws(RepositoryError)
-        -> [FetchedPackage] {
+    public func fetch(_ requests: [PackageRequest], options fetchOptions: FetchOptions = FetchOptions(),
+                      progress: ProgressReporter = .none) async throws(RepositoryError) -> [FetchedPackage] {
         let width = options.maximumConcurrentFetches
+        if progress.isEnabled && !requests.isEmpty {
+            let sizes = requests.compactMap(\.expectedSize)
+            progress.plan(.fetch, Set(requests.map(\.architecture)).sorted().joined(separator: ","),
+                          total: sizes.count == requests.count ? sizes.reduce(0, +) : nil)
+        }
         do {
             return try await withThrowingTaskGroup(of: (Int, FetchedPackage).self) { group in
                 var results = [FetchedPackage?](repeating: nil, count: requests.count)
@@ -159,7 +169,14 @@ public final class RepositoryClient: Sendable {
                     let position = next
                     let request = requests[position]
                     next += 1
-                    group.addTask { (position, try await self.fetch(request, options: fetchOptions)) }
+                    group.addTask {
+                        progress.start(.fetch, request.progressItem, total: request.expectedSize)
+                        let package = try await self.fetch(request, options: fetchOptions)
+                        if progress.isEnabled {
+                            progress.finish(.fetch, request.progressItem, bytes: Files.size(package.path) ?? request.expectedSize ?? 0)
+                        }
+                        return (position, package)
+                    }
                 }
                 for _ in 0..<min(width, requests.count) { startNext() }
                 while let (position, package) = try await group.next() {
