@@ -161,7 +161,8 @@ let package = Package(
                     swiftSettings: strictSettings),
         // `make demo` end to end: scripts/demo.sh driving the real binary, its image judged by the
         // real tools (oci-image-tool, skopeo, umoci, runc, syft, pyspdxtools, ntia-checker,
-        // cosign); and the README's quick start, run as written against the demo repository.
+        // cosign); the README's quick start, run as written against the demo repository; and the
+        // README's command table, exit statuses and progress format checked against distill --help.
         .testTarget(name: "DemoTests", dependencies: ["DistillCrypto", "TestSupport"], swiftSettings: strictSettings),
         // Resolver only for realistic inputs: the real install order and dependency edges.
         .testTarget(
