@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "RepositoryTests",
-            dependencies: ["Repository", "APK", "Archive", "DistillCrypto", "HTTPTransport", "TestSupport"],
+            dependencies: ["Repository", "APK", "Archive", "DistillCrypto", "HTTPTransport", "ProgressReporting", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -433,7 +433,8 @@ extension Pipeline {
         do {
             reference = try ImageReference(parsing: text)
         } catch {
-            throw DistillError(.option, "image reference \"\(text)\" is invalid: \(error.message)")
+            // OCIError's message already names the reference ("invalid image reference \"X\": …").
+            throw DistillError(.option, error.message)
         }
         guard reference.tag != nil, reference.digest == nil else {
             throw DistillError(.option, "image reference \"\(text)\" needs a tag and no digest, like registry.example/app:1.0")

@@ -1,6 +1,7 @@
 import APK
 import Foundation
 import HTTPTransport
+import ProgressReporting
 
 // http(s) keys, indexes and packages: fetched through the cache, retried with backoff on
 // connection failures, cut-off bodies and 5xx/429, verified before they take their final name.
@@ -77,7 +78,8 @@ extension RepositoryClient {
     /// A remote package: the cached copy when it verifies, else downloaded (with retries) and
     /// verified before it is stored. A download that does not verify is fetched once more (it
     /// may have been damaged on the way) before the package is refused.
-    func fetchRemote(_ request: PackageRequest, options fetchOptions: FetchOptions) async throws(RepositoryError) -> FetchedPackage {
+    func fetchRemote(_ request: PackageRequest, options fetchOptions: FetchOptions,
+                     progress: ProgressReporter = .none) async throws(RepositoryError) -> FetchedPackage {
         let cachedPath = try options.cache.packagePath(checksum: request.checksum)
         if Files.isRegularFile(cachedPath) {
             do {
@@ -96,8 +98,11 @@ extension RepositoryClient {
         var attempt = 1
         while true {
             let file = try TemporaryFile(finalPath: cachedPath)
-            let response = try await download(request.url, to: file, limit: options.limits.maximumHTTPResponseSize,
-                                              credentials: request.credentials, what: request.nameVersion)
+            let response = try await Self.reportingGrowth(of: file.path, as: request.progressItem, total: request.expectedSize,
+                                                          to: progress) { () async throws(RepositoryError) -> HTTPResponse in
+                try await download(request.url, to: file, limit: options.limits.maximumHTTPResponseSize,
+                                   credentials: request.credentials, what: request.nameVersion)
+            }
             guard response.isSuccess else {
                 throw statusError(response, url: request.url, what: "\(request.nameVersion) from \(request.repository)")
             }
@@ -110,6 +115,35 @@ extension RepositoryClient {
                 attempt += 1
             }
         }
+    }
+
+    /// Runs `body`, which writes the file at `path`, and meanwhile reports the file's size as a
+    /// `fetch` `run` of `item` every quarter second (only when it grew). The HTTP transport has no
+    /// progress callback, and the file's size is exactly the bytes received. The watcher has
+    /// stopped when this returns, so no `run` can follow the caller's `done`.
+    static func reportingGrowth<T: Sendable>(of path: String, as item: String, total: Int64?, to progress: ProgressReporter,
+                                             _ body: () async throws(RepositoryError) -> T) async throws(RepositoryError) -> T {
+        guard progress.isEnabled else { return try await body() }
+        let watcher = Task {
+            var reported: Int64 = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                guard !Task.isCancelled else { break }
+                if let size = Files.size(path), size > reported {
+                    reported = size
+                    progress.advance(.fetch, item, completed: size, total: total)
+                }
+            }
+        }
+        let result: Result<T, RepositoryError>
+        do throws(RepositoryError) {
+            result = .success(try await body())
+        } catch {
+            result = .failure(error)
+        }
+        watcher.cancel()
+        await watcher.value
+        return try result.get()
     }
 
     private func verifiedIndex(at path: String, source: RepositorySource, architecture: String, url: String, keyring: Keyring)

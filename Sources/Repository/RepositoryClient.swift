@@ -171,7 +171,7 @@ public final class RepositoryClient: Sendable {
                     next += 1
                     group.addTask {
                         progress.start(.fetch, request.progressItem, total: request.expectedSize)
-                        let package = try await self.fetch(request, options: fetchOptions)
+                        let package = try await self.fetch(request, options: fetchOptions, progress: progress)
                         if progress.isEnabled {
                             progress.finish(.fetch, request.progressItem, bytes: Files.size(package.path) ?? request.expectedSize ?? 0)
                         }
@@ -192,9 +192,11 @@ public final class RepositoryClient: Sendable {
         }
     }
 
-    /// Fetches and verifies one package (see ``fetch(_:options:)``).
-    public func fetch(_ request: PackageRequest, options fetchOptions: FetchOptions = FetchOptions()) async throws(RepositoryError)
-        -> FetchedPackage {
+    /// Fetches and verifies one package (see the fetch of a list of requests).
+    /// While a remote package downloads, `progress` gets a `fetch` `run` event with the bytes
+    /// received so far about four times a second; `start` and `done` are the caller's.
+    public func fetch(_ request: PackageRequest, options fetchOptions: FetchOptions = FetchOptions(),
+                      progress: ProgressReporter = .none) async throws(RepositoryError) -> FetchedPackage {
         let (location, _) = try SourceLocation.parse(request.url, what: "package")
         switch location {
         case .local(let path):
@@ -204,7 +206,7 @@ public final class RepositoryClient: Sendable {
             }
             return try await verify(request, at: path, options: fetchOptions)
         case .remote:
-            return try await fetchRemote(request, options: fetchOptions)
+            return try await fetchRemote(request, options: fetchOptions, progress: progress)
         }
     }
 

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Distill
-import Foundation
-import Logging
 
 /// The flags `build` and `build-minirootfs` share beyond the config and repository ones.
 struct BuildFlags: ParsableArguments {

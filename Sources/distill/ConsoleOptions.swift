@@ -27,7 +27,7 @@ enum LogLevel: String, ExpressibleByArgument, CaseIterable {
 /// The flags every command takes: how much it logs, and whether it shows progress.
 struct ConsoleOptions: ParsableArguments {
     @Option(name: .customLong("log-level"),
-            help: ArgumentHelp("trace, debug, info, warning or error. info shows each step; debug also shows the chain of steps behind an error.",
+            help: ArgumentHelp("How much to tell on standard error: info adds each step, debug also the steps behind an error.",
                                valueName: "level"))
     var logLevel = LogLevel.warning
 

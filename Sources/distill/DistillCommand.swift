@@ -11,6 +11,8 @@ struct DistillCommand: AsyncParsableCommand {
             Example:
               distill build apko.yaml registry.example/app:1.0 out/
 
+            `distill version` (or `distill --version`) prints the version.
+
             Exit status:
               0  success
               1  failure: a missing file, a network error, an invalid config, a file conflict, …
@@ -22,7 +24,7 @@ struct DistillCommand: AsyncParsableCommand {
             Errors are one line on standard error: `Error: <where>: <what is wrong>`, usually \
             ending with what to do about it. --log-level debug adds the steps the command was in.
 
-            Progress (build, build-minirootfs, push) goes to standard error: on a terminal, one \
+            Progress (build, build-minirootfs, lock, push) goes to standard error: on a terminal, one \
             redrawn line per activity with bytes, rate and ETA; otherwise one line per event:
               progress: <activity> <item> <completed>/<total> <state>
             activity: fetch (item <arch>/<name>-<version>), layer (<arch>/<n>), write (the output \
@@ -32,7 +34,6 @@ struct DistillCommand: AsyncParsableCommand {
             done. Spaces, control characters and % in an item are written as %XX. --quiet shows \
             no progress and no warnings.
             """,
-        version: DistillVersion.current,
         subcommands: [
             BuildCommand.self,
             BuildMinirootfsCommand.self,
@@ -54,6 +55,14 @@ struct DistillCommand: AsyncParsableCommand {
     /// Parses and runs the command, then exits with the documented status (ArgumentParser's own
     /// `main` would exit 64 for usage errors and 1 for everything else).
     static func main() async {
+        // `distill --version` by hand rather than ArgumentParser's `version:`, which answers
+        // `--version` anywhere on a command line that fails to parse (`distill pack --version
+        // 1.0-r0` missing an option printed the version and exited 0), and rather than a root
+        // flag, which would take `pack --version` from the subcommand.
+        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+            print(DistillVersion.current)
+            return
+        }
         let command: any ParsableCommand
         do {
             command = try parseAsRoot()

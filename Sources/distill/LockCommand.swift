@@ -40,7 +40,8 @@ struct LockCommand: AsyncParsableCommand, ConsoleCommand {
         let destination = output ?? Pipeline.defaultLockPath(forConfig: config)
         let resolved = try await pipeline.resolve(loaded)
         console.warn(resolved.warnings)
-        let lock = try await pipeline.lock(resolved, configName: config)
+        let lock = try await pipeline.lock(resolved, configName: config, progress: console.events)
+        console.finish()
         try lock.write(to: destination)
     }
 }

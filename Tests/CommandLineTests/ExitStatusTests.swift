@@ -24,6 +24,9 @@ import Testing
                    message: "'loud' is invalid for '--log-level <level>'"),
         StatusCase(name: "a size flag checked while running", arguments: ["show-packages", "--max-apk-data-size", "lots", "apko.yaml"],
                    status: 2, message: "--max-apk-data-size 'lots' is not a size"),
+        // pack has its own --version option: a parse failure must not be taken for `distill --version`.
+        StatusCase(name: "a missing option next to pack's --version", arguments: ["pack", "--name", "a", "--version", "1-r0", "--key", "k", "d", "a.apk"],
+                   status: 2, message: "Missing expected argument '--arch <arch>'"),
         StatusCase(name: "an unknown subcommand", arguments: ["frobnicate"], status: 2, message: "Unexpected argument 'frobnicate'"),
         StatusCase(name: "a missing config", arguments: ["build", "--cache-dir", "cache", "missing.yaml", "app:1", "out/"], status: 1,
                    message: "missing.yaml"),

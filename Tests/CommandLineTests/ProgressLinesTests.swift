@@ -112,6 +112,17 @@ enum TestRepository {
         }
     }
 
+    /// `lock` fetches (and verifies) every package of every architecture, and says so.
+    @Test func lockReportsFetches() throws {
+        let scratch = try TestRepository.workspace()
+        let result = try DistillBinary.run(["lock", "--cache-dir", "cache", "apko.yaml"], in: scratch)
+        let events = TestRepository.events(result.standardError)
+        #expect(events.allSatisfy { $0.activity == .fetch })
+        #expect(events.filter { $0.state == .plan }.map(\.item) == TestRepository.architectures)
+        #expect(events.filter { $0.state == .done }.count == 4)
+        #expect(FileManager.default.fileExists(atPath: scratch.path("apko.lock.json")))
+    }
+
     /// `--quiet` prints no progress and no warnings: a successful build leaves stderr empty.
     @Test func quietBuildIsSilent() throws {
         let scratch = try TestRepository.workspace()
