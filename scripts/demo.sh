@@ -39,7 +39,11 @@ ensure_tools() {  # installs the Debian packages whose commands are missing; fai
 
 # 1. Distill itself.
 if [ -n "${DISTILL:-}" ]; then
-  distill=$DISTILL
+  # Absolute, since the demo runs in DEMO_DIR: a path as given, a bare name from PATH.
+  case $DISTILL in
+    */*) distill=$(cd "$(dirname "$DISTILL")" && pwd)/$(basename "$DISTILL") ;;
+    *) distill=$(command -v "$DISTILL") || { echo "demo: $DISTILL is not on PATH" >&2; exit 1; } ;;
+  esac
 else
   "$top/scripts/ensure-build-deps.sh"
   command -v cc >/dev/null 2>&1 || ensure_tools cc:gcc || { echo "demo: no C compiler (cc) to build hello" >&2; exit 1; }
