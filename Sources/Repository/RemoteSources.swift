@@ -180,7 +180,7 @@ extension RepositoryClient {
             case .io:
                 throw RepositoryError(.io, "\(what): \(error.message)", source: url)
             case .transport, .authentication:
-                throw RepositoryError(.network, "\(what) could not be fetched after \(options.retry.attempts) tries: \(error.message)",
+                throw RepositoryError(.network, "\(what) could not be fetched after \(options.retry.attempts) tries: \(error.message); check the address and the network, or use --offline with a filled cache",
                                       source: url)
             }
         } catch {
