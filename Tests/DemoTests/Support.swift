@@ -82,7 +82,12 @@ struct DemoRun: Sendable {
     /// part; every check reads the same result). It also runs the image, as `make demo` does.
     static let shared: Result<DemoRun, any Error> = Result {
         try DemoOracles.apt.get()
-        return try DemoRun(in: try ScratchDirectory(), runtime: "runc")
+        let workspace = try ScratchDirectory()
+        // A static is never released, so its scratch directory would outlive the test process.
+        atexit {
+            if case .success(let demo) = DemoRun.shared { try? FileManager.default.removeItem(at: demo.workspace.url) }
+        }
+        return try DemoRun(in: workspace, runtime: "runc")
     }
 
     /// The directory the demo ran in.
