@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: builds Distill, packs the embedded demo repository, builds the signed demo image
 # (configs/demo.apko.yaml), verifies it, runs its entrypoint as uid 65532 and prints a summary.
-# Never touches the network, except apt when a tool it needs is missing.
+# Never touches the network, except apt when a tool it needs is missing (and SwiftPM fetching
+# Distill's packages on a first build).
 #
 #   scripts/demo.sh
 #
@@ -46,12 +47,13 @@ if [ -n "${DISTILL:-}" ]; then
   esac
 else
   "$top/scripts/ensure-build-deps.sh"
-  command -v cc >/dev/null 2>&1 || ensure_tools cc:gcc || { echo "demo: no C compiler (cc) to build hello" >&2; exit 1; }
   step "building distill (release)"
   (cd "$top" && swift build -c release --product distill) >&2 ||
     { echo "demo: swift build -c release failed (see above)" >&2; exit 1; }
   distill=$top/.build/release/distill
 fi
+[ -n "${CC:-}" ] || command -v cc >/dev/null 2>&1 || ensure_tools cc:gcc ||
+  { echo "demo: no C compiler (cc) to build hello; install gcc" >&2; exit 1; }
 command -v jq >/dev/null 2>&1 || ensure_tools jq:jq || { echo "demo: jq is needed for the summary; install it" >&2; exit 1; }
 
 cd "$demo_dir"
