@@ -53,6 +53,25 @@ struct DemoInteropTests {
         #expect(try again.read(index) == first.workspace.read(index))
     }
 
+    @Test("on a host without a trust store the demo leaves the CA bundle out, says so, and the image reports no TLS roots")
+    func withoutTrustStore() throws {
+        try #require(getuid() == 0, "hiding the trust store takes a private mount namespace (root, as in CI)")
+        let scratch = try ScratchDirectory()
+        try FileManager.default.createDirectory(atPath: scratch.path("no-certificates"), withIntermediateDirectories: false)
+        let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/demo.sh").path
+        // An empty directory over /etc/ssl/certs, in a mount namespace of this command alone.
+        let hidden = "mount --bind \"$1\" /etc/ssl/certs && exec \"$2\""
+        let run = try ExternalTool.run(
+            "env", ["DISTILL=\(DistillBinary.url.path)", "DEMO_DIR=\(scratch.url.path)", "XDG_CACHE_HOME=\(scratch.path("cache"))",
+                    "DEMO_RUNTIME=runc", "unshare", "-m", "sh", "-c", hidden, "sh", scratch.path("no-certificates"), script],
+            in: scratch, expectSuccess: false, timeout: .seconds(900))
+        try #require(run.status == 0, "\(run.text)\n\(run.standardError)")
+        #expect(run.standardError.contains("/etc/ssl/certs/ca-certificates.crt not found on this host"))
+        #expect(run.standardError.contains("no ca-certificates-bundle in the demo repository"))
+        #expect(run.text.contains("running as uid 65532, gid 65532\nTLS roots: missing (/etc/ssl/certs/ca-certificates.crt)\n"))
+        #expect(DemoRun.summaryValue("packages", in: run.text) == "demo-baselayout-2026.11-r0 hello-1.0.0-r0 tzdata-2026a-r0")
+    }
+
     @Test("oci-image-tool validates the image: schemas, digests, sizes")
     func ociImageToolValidates() throws {
         let demo = try DemoRun.shared.get()
