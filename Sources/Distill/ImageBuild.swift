@@ -141,7 +141,8 @@ extension Pipeline {
         }
 
         options.progress("resolving \(config.files.first ?? "the config")")
-        let resolved = try await resolve(config, lockfile: options.lockfile, lockfileName: options.lockfileName)
+        let resolved = try await resolve(config, lockfile: options.lockfile, lockfileName: options.lockfileName,
+                                         progress: options.progressEvents)
         let configuration = resolved.configuration
         let vcsURL = configuration.vcsURL.isEmpty ? nil : configuration.vcsURL
 

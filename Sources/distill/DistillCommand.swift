@@ -28,7 +28,8 @@ struct DistillCommand: AsyncParsableCommand {
             Progress (build, build-minirootfs, lock, push) goes to standard error: on a terminal, one \
             redrawn line per activity with bytes, rate and ETA; otherwise one line per event:
               progress: <activity> <item> <completed>/<total> <state>
-            activity: fetch (item <arch>/<name>-<version>), layer (<arch>/<n>), write (the output \
+            activity: fetch (item <arch>/<name>-<version>, or a remote index's URL), layer \
+            (<arch>/<n>), write (the output \
             path), push (the image reference). completed and total are bytes; total is ? when \
             unknown, and for layer an estimate. state: plan (a group's expected total, item \
             <arch>), start, run (printed at most every 10 s per item), commit (the output is \
