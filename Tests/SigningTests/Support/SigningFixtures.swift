@@ -134,27 +134,7 @@ enum Cosign {
     }
 }
 
-/// A docker-registry on a free loopback port (scripts/test-registry.sh), stopped by PID when
-/// the value goes away.
-final class TestRegistry: Sendable {
-    /// `127.0.0.1:PORT`.
-    let address: String
-    private let scratch: ScratchDirectory
-
-    init() throws {
-        scratch = try ScratchDirectory()
-        let output = try ExternalTool.run(Self.script, ["start", scratch.path("registry")], in: scratch, timeout: .seconds(300))
-        address = output.text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    deinit {
-        _ = try? ExternalTool.run(Self.script, ["stop", scratch.path("registry")], in: scratch)
-    }
-
-    private static var script: String {
-        Fixtures.repositoryRoot.appendingPathComponent("scripts/test-registry.sh").path
-    }
-
+extension LocalRegistry {
     /// Access to this registry (loopback, so plain HTTP).
     var access: RegistryAccess {
         RegistryAccess(http: URLSessionHTTPClient(), retry: RetryPolicy(attempts: 2, initialDelay: .milliseconds(100)))
@@ -162,7 +142,7 @@ final class TestRegistry: Sendable {
 
     /// A client for the registry.
     func client() throws -> RegistryClient {
-        try access.client(for: ImageReference(parsing: "\(address)/x/y:z"))
+        try access.client(for: ImageReference(parsing: "\(host)/x/y:z"))
     }
 }
 
