@@ -9,8 +9,9 @@ locations keep naming the proxy. FAULT is one of:
 
   cut-uploads   a PUT or PATCH under /blobs/uploads/ that carries bytes: half of its body is read,
                 then the connection is closed without an answer (an upload cut off mid-stream)
-  claim-blobs   HEAD on any blob answers 200 without asking the registry, so the client skips
-                the upload and the registry later rejects the manifests (MANIFEST_BLOB_UNKNOWN)
+  claim-blobs   HEAD on any blob answers 200 (Content-Length 0) without asking the registry: a
+                client that believes it skips the upload and the registry later rejects the
+                manifests (MANIFEST_BLOB_UNKNOWN); one that checks the size refuses the answer
   reject-index  PUT of an image index answers 400 MANIFEST_INVALID; other manifests pass
 
 Every request is logged on stdout as one line: METHOD PATH STATUS, or METHOD PATH cut.
@@ -47,6 +48,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             if name.lower() not in HOP_BY_HOP:
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            # The client asked to close (Connection is hop-by-hop, so it is answered here).
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)

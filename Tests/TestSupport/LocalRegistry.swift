@@ -165,8 +165,9 @@ public final class RegistryProxy: Sendable {
     public enum Fault: String, Sendable {
         /// A PUT or PATCH carrying blob bytes loses the connection half way through its body.
         case cutUploads = "cut-uploads"
-        /// HEAD on any blob answers 200, so the client skips uploading it and the registry then
-        /// rejects the manifests that need it (MANIFEST_BLOB_UNKNOWN).
+        /// HEAD on any blob answers 200 with `Content-Length: 0`: a registry claiming blobs it
+        /// does not have. A client that believed it would skip the uploads and have its manifests
+        /// rejected (MANIFEST_BLOB_UNKNOWN); Distill's notices the size does not fit first.
         case claimBlobs = "claim-blobs"
         /// PUT of an image index answers 400 MANIFEST_INVALID; platform manifests pass.
         case rejectIndex = "reject-index"
