@@ -21,6 +21,7 @@ struct DistillCommand: AsyncParsableCommand {
             APKCommand.self,
             IndexCommand.self,
             PackCommand.self,
+            PublishCommand.self,
             PushCommand.self,
             KeygenCommand.self,
             SignCommand.self,
