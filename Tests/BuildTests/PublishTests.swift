@@ -173,11 +173,13 @@ struct PublishTests {
         var description: String { fault.rawValue }
     }
 
-    @Test("an upload cut mid-stream, a registry lying about blobs, an index the registry rejects: one error line, exit non-zero, no tag", arguments: [
+    @Test("an upload cut mid-stream, a registry lying about blobs, a rejected index or signature: one error line, exit non-zero, no tag", arguments: [
         FaultCase(fault: .cutUploads, complaint: "/blobs/uploads/"),
         // The client checks the size the registry claims before it trusts the blob is there.
         FaultCase(fault: .claimBlobs, complaint: "with 0 bytes, expected"),
         FaultCase(fault: .rejectIndex, complaint: "MANIFEST_INVALID"),
+        // Everything of the image is stored by then; only the tag must not follow.
+        FaultCase(fault: .rejectSignatures, complaint: "MANIFEST_INVALID"),
     ])
     func registryFaults(_ fault: FaultCase) throws {
         let registry = try LocalRegistry()
@@ -189,6 +191,21 @@ struct PublishTests {
         #expect(isOneErrorLine(failed), "\(failed.standardError)")
         #expect(failed.standardError.contains(fault.complaint), "\(failed.standardError)")
         #expect(try registry.tags("distill/faulty").isEmpty, "\(proxy.log)")
+    }
+
+    @Test("a reference pinning a digest, or none at all, is refused before anything is built or pushed")
+    func badReferences() throws {
+        let workspace = try PublishWorkspace()
+        let digest = "registry.example/app@sha256:" + String(repeating: "a", count: 64)
+        // At --log-level info a build would announce its first step on standard error.
+        let pinned = try workspace.publish([digest], ["--log-level", "info"], expectSuccess: false)
+        #expect(isOneErrorLine(pinned), "\(pinned.standardError)")
+        #expect(pinned.standardError == "Error: \(digest): publish sets tags, so each reference needs a tag, not a digest\n")
+        let invalid = try workspace.publish(["registry.example/App:1"], ["--log-level", "info"], expectSuccess: false)
+        #expect(isOneErrorLine(invalid), "\(invalid.standardError)")
+        #expect(invalid.standardError.contains("must be lowercase"))
+        let none = try DistillBinary.run(["publish", workspace.config], in: workspace.scratch, expectSuccess: false)
+        #expect(none.status != 0)
     }
 
     @Test("a signing key that is a public key or not PEM at all is refused before anything is pushed", arguments: ["image.pub", "apko.yaml"])

@@ -13,6 +13,8 @@ locations keep naming the proxy. FAULT is one of:
                 client that believes it skips the upload and the registry later rejects the
                 manifests (MANIFEST_BLOB_UNKNOWN); one that checks the size refuses the answer
   reject-index  PUT of an image index answers 400 MANIFEST_INVALID; other manifests pass
+  reject-signatures  PUT of a manifest under a cosign tag (sha256-<hex>.sig or .att) answers 400
+                MANIFEST_INVALID; the image itself passes
 
 Every request is logged on stdout as one line: METHOD PATH STATUS, or METHOD PATH cut.
 """
@@ -24,7 +26,7 @@ import sys
 import threading
 
 UPSTREAM, FAULT, PORT_FILE = sys.argv[1], sys.argv[2], sys.argv[3]
-if FAULT not in ("cut-uploads", "claim-blobs", "reject-index"):
+if FAULT not in ("cut-uploads", "claim-blobs", "reject-index", "reject-signatures"):
     sys.exit(f"unknown fault {FAULT}")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
               "expect", "content-length"}
@@ -67,7 +69,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             self.answer(200, [("Docker-Content-Digest", self.path.rsplit("/", 1)[-1])], b"")
             return
         content_type = self.headers.get("Content-Type", "")
-        if FAULT == "reject-index" and self.command == "PUT" and "/manifests/" in self.path and "index" in content_type:
+        tag = self.path.rsplit("/", 1)[-1]
+        rejected_signature = FAULT == "reject-signatures" and tag.startswith("sha256-") and tag.endswith((".sig", ".att"))
+        rejected_index = FAULT == "reject-index" and "index" in content_type
+        if self.command == "PUT" and "/manifests/" in self.path and (rejected_index or rejected_signature):
             self.rfile.read(length)
             body = b'{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":"refused by the test proxy"}]}'
             self.answer(400, [("Content-Type", "application/json")], body)

@@ -171,6 +171,9 @@ public final class RegistryProxy: Sendable {
         case claimBlobs = "claim-blobs"
         /// PUT of an image index answers 400 MANIFEST_INVALID; platform manifests pass.
         case rejectIndex = "reject-index"
+        /// PUT of a manifest under a cosign tag (`sha256-<hex>.sig` / `.att`) answers 400
+        /// MANIFEST_INVALID; the image's own manifests pass.
+        case rejectSignatures = "reject-signatures"
     }
 
     /// `127.0.0.1:PORT` of the proxy.
