@@ -178,12 +178,13 @@ extension Pipeline {
                              build: report, pushes: pushes, signatures: signatures, tagged: tagged)
     }
 
-    /// The references grouped by repository (`registry/repository`), in the order each
-    /// repository is first named. Digest references are refused: publishing sets tags.
+    /// One repository (`registry/repository`) and the tagged references that name it.
     struct PublishTarget {
         var references: [ImageReference]
     }
 
+    /// The references grouped by repository, in the order each repository is first named;
+    /// repeated references count once. Digest references are refused: publishing sets tags.
     static func publishTargets(_ texts: [String]) throws(DistillError) -> [PublishTarget] {
         guard !texts.isEmpty else { throw DistillError(.option, "publish needs at least one image reference") }
         var targets: [PublishTarget] = []
