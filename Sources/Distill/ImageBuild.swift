@@ -147,6 +147,8 @@ extension Pipeline {
         let vcsURL = configuration.vcsURL.isEmpty ? nil : configuration.vcsURL
 
         let work = try ScratchSpace(near: output)
+        // The layer files live there until the layout writer has linked them: keep it to the end.
+        defer { withExtendedLifetime(work) {} }
         // Fetching every architecture at once lets downloads and verification of one overlap the
         // composing and compressing of another; each fetch is bounded by the repository options.
         let fetches = resolved.images.map { image in
