@@ -164,6 +164,11 @@ let package = Package(
         // Archive and DistillCrypto craft the hostile packages and indexes and read layers back.
         .testTarget(name: "AttackTests", dependencies: ["APK", "Archive", "DistillCrypto", "TestSupport"],
                     exclude: ["CASES.md"], swiftSettings: strictSettings),
+        // `make demo` end to end: scripts/demo.sh driving the real binary, its image judged by the
+        // real tools (oci-image-tool, skopeo, umoci, runc, syft, pyspdxtools, ntia-checker,
+        // cosign); the README's quick start, run as written against the demo repository; and the
+        // README's command table, exit statuses and progress format checked against distill --help.
+        .testTarget(name: "DemoTests", dependencies: ["DistillCrypto", "TestSupport"], swiftSettings: strictSettings),
         // Resolver only for realistic inputs: the real install order and dependency edges.
         .testTarget(
             name: "SBOMTests",

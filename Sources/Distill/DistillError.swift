@@ -25,6 +25,8 @@ public struct DistillError: Error, Sendable, CustomStringConvertible {
         case sbom
         /// The image cannot be signed.
         case signing
+        /// A registry refused or failed a push, or its credentials (see the message).
+        case registry
         /// A build option is invalid (tag, output path, compression level, …).
         case option
     }

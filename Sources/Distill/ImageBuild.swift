@@ -141,7 +141,8 @@ extension Pipeline {
         }
 
         options.progress("resolving \(config.files.first ?? "the config")")
-        let resolved = try await resolve(config, lockfile: options.lockfile, lockfileName: options.lockfileName)
+        let resolved = try await resolve(config, lockfile: options.lockfile, lockfileName: options.lockfileName,
+                                         progress: options.progressEvents)
         let configuration = resolved.configuration
         let vcsURL = configuration.vcsURL.isEmpty ? nil : configuration.vcsURL
 
@@ -150,6 +151,8 @@ extension Pipeline {
         ScratchSpace.removeAbandoned(near: output, sbomDirectory: options.sbomDirectory)
         self.options.cache.removeAbandonedTemporaryFiles()
         let work = try ScratchSpace(near: output)
+        // The layer files live there until the layout writer has linked them: keep it to the end.
+        defer { withExtendedLifetime(work) {} }
         // Fetching every architecture at once lets downloads and verification of one overlap the
         // composing and compressing of another; each fetch is bounded by the repository options.
         let fetches = resolved.images.map { image in

@@ -47,7 +47,7 @@ extension Pipeline {
             throw DistillError(.option, "\(output) is a directory; build-minirootfs writes one .tar.gz file")
         }
         progress("resolving \(config.files.first ?? "the config")")
-        let resolved = try await resolve(config, lockfile: lockfile, lockfileName: lockfileName)
+        let resolved = try await resolve(config, lockfile: lockfile, lockfileName: lockfileName, progress: progressEvents)
         guard resolved.images.count == 1, let image = resolved.images.first else {
             throw DistillError(.option, "build-minirootfs builds one architecture, and the config asks for \(resolved.architectures.map(\.apkName).joined(separator: ", ")); pass --build-arch")
         }

@@ -42,8 +42,10 @@ public struct Pipeline: Sendable {
     /// - Throws: ``DistillError`` — `.resolution` with the problems' chains when the world cannot
     ///   be satisfied, `.lockfile` for a lock of another config, `.repository` for keyring, index
     ///   and signature problems.
-    public func resolve(_ config: LoadedConfig, lockfile: Lockfile? = nil, lockfileName: String = "the lock file")
-        async throws(DistillError) -> ResolvedConfig {
+    ///
+    /// `progress` gets the `fetch` events of remote indexes as they download (named by URL).
+    public func resolve(_ config: LoadedConfig, lockfile: Lockfile? = nil, lockfileName: String = "the lock file",
+                        progress: ProgressReporter = .none) async throws(DistillError) -> ResolvedConfig {
         let configuration = config.configuration.withDefaults()
         let architectures = configuration.architecturesToBuild().architectures
         var warnings: [String] = []
@@ -74,7 +76,8 @@ public struct Pipeline: Sendable {
         var resolvers: [String: Resolver] = [:]
         var sourcesByName: [String: RepositorySource] = [:]
         for source in sources { sourcesByName[source.description] = source }
-        let indexes = try await loadIndexes(sources: sources, architectures: architectures, keyring: keyring.keyring)
+        let indexes = try await loadIndexes(sources: sources, architectures: architectures, keyring: keyring.keyring,
+                                            progress: progress)
         for (position, architecture) in architectures.enumerated() {
             var repositories: [SolverRepository] = []
             for (sourcePosition, source) in sources.enumerated() {
@@ -124,15 +127,16 @@ public struct Pipeline: Sendable {
     /// concurrently too); `[architecture][source]`, nil where a local repository has none. When
     /// several fail, the first in architecture and repository order is reported, so the message
     /// does not depend on timing.
-    func loadIndexes(sources: [RepositorySource], architectures: [Architecture], keyring: Keyring) async throws(DistillError)
-        -> [[LoadedIndex?]] {
+    func loadIndexes(sources: [RepositorySource], architectures: [Architecture], keyring: Keyring,
+                     progress: ProgressReporter = .none) async throws(DistillError) -> [[LoadedIndex?]] {
         let client = client
         let results = await withTaskGroup(of: (Int, Int, Result<LoadedIndex?, RepositoryError>).self) { group in
             for (position, architecture) in architectures.enumerated() {
                 for (sourcePosition, source) in sources.enumerated() {
                     group.addTask {
                         do throws(RepositoryError) {
-                            let loaded = try await client.loadIndex(source, architecture: architecture.apkName, keyring: keyring)
+                            let loaded = try await client.loadIndex(source, architecture: architecture.apkName, keyring: keyring,
+                                                                    progress: progress)
                             return (position, sourcePosition, .success(loaded))
                         } catch {
                             return (position, sourcePosition, .failure(error))

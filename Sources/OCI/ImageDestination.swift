@@ -150,12 +150,22 @@ public enum ImagePublisher {
 
     private static func tag(_ manifest: RawManifest, as tags: [String], in destination: some ImageDestination,
                             report: inout PublishReport) async throws {
+        report.tagsSet += try await tag(manifest, as: tags, in: destination)
+    }
+
+    /// Points every tag in `tags` at `manifest`, which must already be stored with everything
+    /// below it (for callers that do more, such as signing, between storing and tagging).
+    /// Returns the tags that were set; those already pointing at it are left alone.
+    @discardableResult
+    public static func tag(_ manifest: RawManifest, as tags: [String], in destination: some ImageDestination) async throws -> [String] {
+        var set: [String] = []
         for tag in tags {
             if let current = try await destination.resolveTag(tag), current.digest == manifest.descriptor.digest {
                 continue
             }
             try await destination.setTag(tag, to: manifest)
-            report.tagsSet.append(tag)
+            set.append(tag)
         }
+        return set
     }
 }

@@ -11,7 +11,8 @@
 /// - `activity`: `fetch` (downloading and verifying packages), `layer` (writing a layer's tar and
 ///   compressing it), `write` (writing the output: OCI layout, docker archive or minirootfs
 ///   tarball) or `push` (uploading to a registry).
-/// - `item`: what the activity works on, with no spaces: `fetch` items are `<arch>/<name>-<version>`,
+/// - `item`: what the activity works on, with no spaces: `fetch` items are `<arch>/<name>-<version>`
+///   (or a remote index's URL),
 ///   `layer` items `<arch>/<n>` (1-based), `write` items the output path, `push` items the
 ///   image reference; a `plan` names the group (`x86_64`). Bytes below 0x21, 0x7F and `%` are
 ///   written as `%XX`.

@@ -260,9 +260,10 @@ enum ByteCount {
         return "\(tenths / 10).\(tenths % 10) \(units[unit])"
     }
 
-    /// `0s`, `42s`, `3m05s`, `1h02m`.
+    /// `<1s`, `42s`, `3m05s`, `1h02m`.
     static func duration(_ seconds: Double) -> String {
-        let whole = Int(min(max(seconds, 0), 1e9).rounded(.up))
+        let whole = Int(min(max(seconds, 0), 1e9).rounded())
+        if whole == 0 { return "<1s" }
         if whole < 60 { return "\(whole)s" }
         if whole < 3600 { return "\(whole / 60)m" + String(format: "%02ds", whole % 60) }
         return "\(whole / 3600)h" + String(format: "%02dm", whole / 60 % 60)

@@ -34,8 +34,8 @@ extension RepositoryClient {
     /// Loads a remote index: revalidated with `If-None-Match` against the cached copy's ETag
     /// (a 304 reuses it), verified against the keyring, and only then stored under its final
     /// name. With `--offline` the cached copy is used as it is, verified all the same.
-    func loadRemoteIndex(_ source: RepositorySource, architecture: String, keyring: Keyring) async throws(RepositoryError)
-        -> LoadedIndex {
+    func loadRemoteIndex(_ source: RepositorySource, architecture: String, keyring: Keyring,
+                         progress: ProgressReporter = .none) async throws(RepositoryError) -> LoadedIndex {
         let url = source.indexURL(architecture: architecture)
         let directory = options.cache.indexDirectory(url: url)
         let cachedPath = directory + "/APKINDEX.tar.gz"
@@ -51,8 +51,15 @@ extension RepositoryClient {
         var etag: String?
         if cached, let bytes = try? Files.read(etagPath, limit: 4096) { etag = String(decoding: bytes, as: UTF8.self) }
         let file = try TemporaryFile(finalPath: cachedPath)
-        let response = try await download(url, to: file, limit: options.limits.maximumHTTPResponseSize,
-                                          credentials: source.credentials, what: "the index", etag: etag)
+        progress.start(.fetch, url, total: nil)
+        let response = try await Self.reportingGrowth(of: file.path, as: url, total: nil, to: progress) {
+            () async throws(RepositoryError) -> HTTPResponse in
+            try await download(url, to: file, limit: options.limits.maximumHTTPResponseSize,
+                               credentials: source.credentials, what: "the index", etag: etag)
+        }
+        if progress.isEnabled, response.isSuccess || response.status == 304 {
+            progress.finish(.fetch, url, bytes: Files.size(response.status == 304 ? cachedPath : file.path) ?? 0)
+        }
         if response.status == 304, cached {
             do {
                 return try await verifiedIndex(at: cachedPath, source: source, architecture: architecture, url: url, keyring: keyring)
@@ -60,7 +67,7 @@ extension RepositoryClient {
                 // The cached copy went bad (it verified when it was stored): forget it and fetch afresh.
                 Files.remove(cachedPath)
                 Files.remove(etagPath)
-                return try await loadRemoteIndex(source, architecture: architecture, keyring: keyring)
+                return try await loadRemoteIndex(source, architecture: architecture, keyring: keyring, progress: progress)
             }
         }
         guard response.isSuccess else { throw statusError(response, url: url, what: "the index", repository: source.description) }
@@ -183,7 +190,7 @@ extension RepositoryClient {
             case .redirect:
                 throw RepositoryError(.network, "\(what): \(error.message)", source: url)
             case .transport, .authentication:
-                throw RepositoryError(.network, "\(what) could not be fetched after \(options.retry.attempts) tries: \(error.message)",
+                throw RepositoryError(.network, "\(what) could not be fetched after \(options.retry.attempts) tries: \(error.message); check the address and the network, or use --offline with a filled cache",
                                       source: url)
             }
         } catch {

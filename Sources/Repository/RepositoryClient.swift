@@ -90,8 +90,12 @@ public final class RepositoryClient: Sendable {
     /// - Throws: ``RepositoryError/Kind/untrustedIndex`` naming the repository and the keys the
     ///   index was signed with when no signature verifies against `keyring`; `.invalidIndex`,
     ///   `.tooLarge`, `.notCached` (offline), `.network`, `.notFound`, `.httpStatus`.
-    public func loadIndex(_ source: RepositorySource, architecture: String, keyring: Keyring) async throws(RepositoryError)
-        -> LoadedIndex? {
+    ///
+    /// `progress` gets `fetch` events named by the index URL while a remote index is requested:
+    /// `start`, the bytes received while it downloads, and `done` with its size (the cached
+    /// copy's when the server answers 304).
+    public func loadIndex(_ source: RepositorySource, architecture: String, keyring: Keyring,
+                          progress: ProgressReporter = .none) async throws(RepositoryError) -> LoadedIndex? {
         let url = source.indexURL(architecture: architecture)
         switch source.location {
         case .local(let directory):
@@ -104,7 +108,7 @@ public final class RepositoryClient: Sendable {
             try Self.checkFileNames(index, url: url, source: source)
             return LoadedIndex(source: source, architecture: architecture, url: url, index: index)
         case .remote:
-            return try await loadRemoteIndex(source, architecture: architecture, keyring: keyring)
+            return try await loadRemoteIndex(source, architecture: architecture, keyring: keyring, progress: progress)
         }
     }
 

@@ -15,24 +15,26 @@ struct DistillCommand: AsyncParsableCommand {
 
             Exit status:
               0  success
-              1  failure: a missing file, a network error, an invalid config, a file conflict, …
+              1  failure: a missing file, a network error, an invalid config, a conflict, …
               2  usage: an unknown flag, a missing argument, an invalid option value
-              3  verification failed: a signature, checksum or trust check did not pass (an \
-            untrusted index, a tampered package, `apk verify`, `index verify` or `verify` \
-            reporting a failure)
+              3  verification failed: a signature, checksum or trust check did not pass
+                 (an untrusted index, a tampered package; apk verify, index verify or
+                 verify finding a bad file)
 
-            Errors are one line on standard error: `Error: <where>: <what is wrong>`, usually \
-            ending with what to do about it. --log-level debug adds the steps the command was in.
+            Errors are one line on standard error: `Error: <where>: <what is wrong>`, often \
+            ending with what to do about it (an unsatisfiable world adds one indented line per \
+            problem). --log-level debug adds the steps the command was in.
 
-            Progress (build, build-minirootfs, lock, push) goes to standard error: on a terminal, one \
+            Progress (build, build-minirootfs, lock, push, publish) goes to standard error: on a terminal, one \
             redrawn line per activity with bytes, rate and ETA; otherwise one line per event:
               progress: <activity> <item> <completed>/<total> <state>
-            activity: fetch (item <arch>/<name>-<version>), layer (<arch>/<n>), write (the output \
-            path), push (the image reference). completed and total are bytes; total is ? when \
+            activity: fetch (item <arch>/<name>-<version>, or a remote index's URL), layer \
+            (<arch>/<n>), write (the output \
+            path), push (the image reference; for publish, each registry/repository). completed and total are bytes; total is ? when \
             unknown, and for layer an estimate. state: plan (a group's expected total, item \
-            <arch>), start, run, commit (the output is complete and is renamed into place next), \
-            done. Spaces, control characters and % in an item are written as %XX. --quiet shows \
-            no progress and no warnings.
+            <arch>), start, run (printed at most every 10 s per item), commit (the output is \
+            complete and is renamed into place next), done. Spaces, control characters and % in \
+            an item are written as %XX. --quiet shows no progress and no warnings.
             """,
         subcommands: [
             BuildCommand.self,
@@ -44,6 +46,7 @@ struct DistillCommand: AsyncParsableCommand {
             APKCommand.self,
             IndexCommand.self,
             PackCommand.self,
+            PublishCommand.self,
             PushCommand.self,
             KeygenCommand.self,
             SignCommand.self,

@@ -38,7 +38,7 @@ struct LockCommand: AsyncParsableCommand, ConsoleCommand {
         console.warnVerbatim(loaded.warnings.map(\.description))
         let pipeline = try pipelineOptions.pipeline(environment: environment)
         let destination = output ?? Pipeline.defaultLockPath(forConfig: config)
-        let resolved = try await pipeline.resolve(loaded)
+        let resolved = try await pipeline.resolve(loaded, progress: console.events)
         console.warn(resolved.warnings)
         let lock = try await pipeline.lock(resolved, configName: config, progress: console.events)
         console.finish()

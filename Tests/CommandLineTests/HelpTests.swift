@@ -37,7 +37,7 @@ import Testing
         // The walk reached the whole tree (the commands on main when this was written).
         for command in ["distill build", "distill build-minirootfs", "distill show-config", "distill show-packages", "distill lock",
                         "distill dot", "distill apk inspect", "distill apk verify", "distill index show", "distill index verify",
-                        "distill index build", "distill pack", "distill push", "distill keygen", "distill sign", "distill verify",
+                        "distill index build", "distill pack", "distill push", "distill publish", "distill keygen", "distill sign", "distill verify",
                         "distill version"] {
             #expect(checked.contains(command), "\(command) was not reached")
         }

@@ -1,5 +1,5 @@
 import Foundation
-import ProgressReporting
+@testable import ProgressReporting
 import Testing
 
 /// A clock the test moves by hand, and a sink collecting what the renderer writes.
@@ -186,6 +186,19 @@ final class Harness: @unchecked Sendable {
         let lines = harness.text.split(separator: "\n")
         #expect(lines.count == 800)
         #expect(lines.allSatisfy { ProgressEvent(line: String($0)) != nil })
+    }
+
+    /// Sizes in binary units with one decimal, durations rounded to whole seconds.
+    @Test func unitsReadNaturally() {
+        #expect(ByteCount.text(512) == "512 B")
+        #expect(ByteCount.text(1536) == "1.5 KiB")
+        #expect(ByteCount.text(3 << 20 + 400 << 10) == "3.4 MiB")
+        #expect(ByteCount.text(5 << 30) == "5.0 GiB")
+        #expect(ByteCount.duration(0.2) == "<1s")
+        #expect(ByteCount.duration(41.6) == "42s")
+        #expect(ByteCount.duration(185) == "3m05s")
+        #expect(ByteCount.duration(3720) == "1h02m")
+        #expect(ByteCount.duration(.infinity) == "277777h46m")
     }
 
     /// ByteProgress reports a run each time another step of bytes is done, not per write.

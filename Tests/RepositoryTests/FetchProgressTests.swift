@@ -55,6 +55,26 @@ final class RecordedEvents: @unchecked Sendable {
         #expect(try setup.leftovers().isEmpty)
     }
 
+    /// A remote index reports its download by URL: start and done with its size, and again
+    /// (done with the cached copy's size) when the server answers 304.
+    @Test func remoteIndexesReportTheirDownload() async throws {
+        let setup = try HTTPRepositoryTests.Setup()
+        let client = setup.client()
+        let keyring = try await setup.keyring(client)
+        let source = try setup.repository("ok")
+        let url = source.indexURL(architecture: "x86_64")
+        let size = try #require(try FileManager.default.attributesOfItem(
+            atPath: Fixtures.url("apko-testrepo/x86_64/APKINDEX.tar.gz").path)[.size] as? Int)
+        for _ in 0..<2 {
+            let recorded = RecordedEvents()
+            _ = try await client.loadIndex(source, architecture: "x86_64", keyring: keyring, progress: recorded.reporter)
+            let events = recorded.all.filter { $0.state != .run }
+            #expect(events == [ProgressEvent(.fetch, url, completed: 0, total: nil, state: .start),
+                               ProgressEvent(.fetch, url, completed: Int64(size), total: Int64(size), state: .done)])
+        }
+        #expect(try setup.server.requests().filter { $0.path.hasSuffix("APKINDEX.tar.gz") }.map(\.status) == [200, 304])
+    }
+
     /// A local repository is read in place: start and done only, and no reporter means no work.
     @Test func localPackagesReportStartAndDone() async throws {
         let scratch = try ScratchDirectory()

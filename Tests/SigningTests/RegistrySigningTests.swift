@@ -7,7 +7,7 @@ import Testing
 
 /// The fixture image pushed to a fresh loopback docker-registry, with its SBOM files and a key.
 struct PublishedImage {
-    let registry: TestRegistry
+    let registry: LocalRegistry
     let scratch: ScratchDirectory
     let fixture: SignedImageFixture
     let key: KeyPairFixture
@@ -17,9 +17,9 @@ struct PublishedImage {
     var sbomDirectory: String { scratch.path("sboms") }
 
     init() async throws {
-        registry = try TestRegistry()
+        registry = try LocalRegistry()
         scratch = try ScratchDirectory()
-        repository = "\(registry.address)/distill/signed"
+        repository = "\(registry.host)/distill/signed"
         fixture = try SignedImageFixture(in: scratch, repository: repository, tag: "1.0")
         let destination = RegistryDestination(client: try registry.client(), repository: "distill/signed")
         _ = try await ImagePublisher.publish(fixture.image, to: destination, tags: ["1.0"])
