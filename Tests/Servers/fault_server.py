@@ -22,7 +22,7 @@ repository at http://127.0.0.1:PORT/<mode>/<path under ROOT>:
   redirectfile every request is redirected (302) to the file:// URL of the file it asked for
   rotate       every answer carries a new ETag and If-None-Match is ignored (always 200)
   auth-U-P     requires HTTP basic authentication as user U, password P (401 otherwise)
-  slow         sends the body 512 bytes at a time, 0.1 s apart (for progress while downloading)
+  slow         sends the body 512 bytes at a time, 0.3 s apart (for progress while downloading)
 
 Every request is appended to LOG_FILE as one JSON object per line: method, path, mode, status,
 the If-None-Match and Authorization headers it carried, and the body bytes sent.
@@ -66,7 +66,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with open(LOG_FILE, "a") as log:
                 log.write(json.dumps(entry) + "\n")
 
+    # Every answer is logged BEFORE its first byte goes out: a client that has its answer may
+    # read the log at once, and must find the request there.
     def answer(self, mode, status, body=b"", headers=None):
+        self.record(mode, status, len(body))
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -74,7 +77,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        self.record(mode, status, len(body))
 
     def do_HEAD(self):
         self.do_GET()
@@ -114,15 +116,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rotation[0] += 1
             etag = '"rotation-%d"' % rotation[0]
         elif self.headers.get("If-None-Match") == etag:
+            self.record(mode, 304, 0)
             self.send_response(304)
             self.send_header("ETag", etag)
             self.end_headers()
-            self.record(mode, 304, 0)
             return
         cut = mode == "cut" or (mode == "cutonce" and first_time(key))
         short = mode == "short" or (mode == "shortonce" and first_time(key))
         long = mode == "longonce" and first_time(key)
         understated = mode == "long"
+        body = content
+        if cut:
+            body = content[: len(content) // 2]
+        elif long:
+            body = content + b"\0" * 64
+        self.record(mode, 200, 0 if self.command == "HEAD" else len(body))
         self.send_response(200)
         self.send_header("ETag", etag)
         self.send_header("Content-Type", "application/octet-stream")
@@ -132,22 +140,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command == "HEAD":
-            self.record(mode, 200, 0)
             return
-        body = content
-        if cut:
-            body = content[: len(content) // 2]
-        elif long:
-            body = content + b"\0" * 64
         if mode == "slow":
             for start in range(0, len(body), 512):
                 self.wfile.write(body[start:start + 512])
                 self.wfile.flush()
-                time.sleep(0.1)
+                time.sleep(0.3)
         else:
             self.wfile.write(body)
             self.wfile.flush()
-        self.record(mode, 200, len(body))
         if cut or short or long or understated:
             self.close_connection = True
 
