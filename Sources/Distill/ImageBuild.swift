@@ -90,6 +90,8 @@ public struct BuiltImage: Sendable, Hashable {
     public var packages: [String]
     /// The `created` time, RFC 3339.
     public var created: String
+    /// How many of the layers the layer cache supplied (the rest were compressed by this build).
+    public var cachedLayerCount: Int
 }
 
 /// What a build wrote.
@@ -218,7 +220,8 @@ extension Pipeline {
                 BuiltImage(architecture: result.architecture, manifestDigest: result.image.manifest.descriptor.digest.description,
                            layerDigests: result.layers.map(\.descriptor.digest.description),
                            diffIDs: result.layers.map(\.diffID.description), packages: result.packages,
-                           created: (try? Timestamp.rfc3339(epochSeconds: result.created)) ?? "")
+                           created: (try? Timestamp.rfc3339(epochSeconds: result.created)) ?? "",
+                           cachedLayerCount: result.cachedLayerCount)
             },
             sbomFiles: sbomFiles, signatures: signatures, warnings: resolved.warnings)
     }
@@ -233,6 +236,7 @@ extension Pipeline {
         var sbom: SPDXDocument
         var osRelease: OSRelease?
         var packages: [String]
+        var cachedLayerCount: Int
     }
 
     /// Compose → layers → image config and manifest → SBOM, for one architecture.
@@ -248,7 +252,8 @@ extension Pipeline {
         let rootfs = try composeRootfs(image, fetched: fetched, configuration: configuration, keyring: resolved.keyring,
                                        created: created)
 
-        let layers = try writeLayers(rootfs, level: options.compressionLevel, work: work, progress: options.progress)
+        let written = try writeLayers(rootfs, level: options.compressionLevel, work: work, progress: options.progress)
+        let layers = written.map(\.blob)
 
         let container: ContainerConfiguration
         do {
@@ -284,7 +289,8 @@ extension Pipeline {
         return ArchitectureResult(
             architecture: architecture, image: ociImage, layers: layers, created: created,
             sbomFileName: ImageSBOM.fileName(apkArchitecture: architecture.apkName), sbom: sbom,
-            osRelease: Self.osRelease(rootfs), packages: fetched.map(\.info.nameVersion))
+            osRelease: Self.osRelease(rootfs), packages: fetched.map(\.info.nameVersion),
+            cachedLayerCount: written.filter(\.fromCache).count)
     }
 
     /// The rootfs of `image`: its packages installed, and everything `configuration` adds.
@@ -300,18 +306,45 @@ extension Pipeline {
         }
     }
 
-    /// Each layer of `rootfs` streamed through a ``LayerBlobWriter`` (tar → parallel gzip, diff_id
-    /// and digest hashed on the way) into `work`.
+    /// Each layer of `rootfs` as a compressed blob in `work`: the tar is first only hashed for its
+    /// diff_id and looked up in the layer cache under the build's cache directory (keyed by
+    /// diff_id, level and encoder format); only a miss is streamed again through a
+    /// ``LayerBlobWriter`` (tar → parallel gzip, both digests hashed on the way) and stored.
+    ///
+    /// Two passes over the tar rather than compressing speculatively during the first: a hit then
+    /// costs one SHA-256 pass instead of a full deflate, and a miss pays only the hash pass extra
+    /// (a few percent of the deflate it precedes).
     func writeLayers(_ rootfs: Rootfs, level: Int, work: ScratchSpace,
-                     progress: @Sendable (String) -> Void) throws(DistillError) -> [LayerBlob] {
-        var layers: [LayerBlob] = []
+                     progress: @Sendable (String) -> Void) throws(DistillError) -> [WrittenLayer] {
+        let cache = LayerCache(root: options.cache.root)
+        var layers: [WrittenLayer] = []
         for index in rootfs.layers.indices {
+            let what = "layer \(index + 1)/\(rootfs.layers.count) of \(rootfs.architecture)"
             do {
+                let hasher = LayerDiffIDHasher()
+                try rootfs.writeLayer(index, to: hasher)
+                let key = LayerCacheKey(diffID: hasher.finalize(), compressionLevel: level)
+                if let cached = try cache.blob(for: key, placedIn: work.path) {
+                    progress("\(what): \(cached.descriptor.digest) from the layer cache (\(cached.uncompressedSize) bytes of tar, \(cached.descriptor.size) compressed)")
+                    layers.append(WrittenLayer(blob: cached, fromCache: true))
+                    continue
+                }
                 let writer = try LayerBlobWriter(directory: work.path, compressionLevel: level)
                 try rootfs.writeLayer(index, to: writer.tarSink)
                 let layer = try writer.finish()
-                progress("layer \(index + 1)/\(rootfs.layers.count) of \(rootfs.architecture): \(layer.descriptor.digest) (\(layer.uncompressedSize) bytes of tar, \(layer.descriptor.size) compressed)")
-                layers.append(layer)
+                guard layer.diffID == key.diffID else {
+                    throw DistillError(.io, "\(what) changed between hashing and compressing (diff_id \(key.diffID), then \(layer.diffID)); a package file in the cache was modified during the build")
+                }
+                do {
+                    try cache.store(layer)
+                } catch {
+                    // The image is complete without the cache; the next build compresses again.
+                    progress("\(what): not kept in the layer cache: \(error.description)")
+                }
+                progress("\(what): \(layer.descriptor.digest) (\(layer.uncompressedSize) bytes of tar, \(layer.descriptor.size) compressed)")
+                layers.append(WrittenLayer(blob: layer, fromCache: false))
+            } catch let error as DistillError {
+                throw error.during("writing layer \(index + 1) of \(rootfs.layers.count)")
             } catch let error as RootfsError {
                 throw DistillError(.compose, error.description).during("writing layer \(index + 1) of \(rootfs.layers.count)")
             } catch let error as OCIError {
@@ -321,6 +354,12 @@ extension Pipeline {
             }
         }
         return layers
+    }
+
+    /// A layer blob and whether the layer cache supplied it.
+    struct WrittenLayer: Sendable {
+        var blob: LayerBlob
+        var fromCache: Bool
     }
 
     // MARK: SBOMs

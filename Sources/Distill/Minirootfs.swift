@@ -58,7 +58,7 @@ extension Pipeline {
         do throws(DistillError) {
             let rootfs = try composeRootfs(image, fetched: fetched, configuration: configuration, keyring: resolved.keyring,
                                            created: created)
-            layers = try writeLayers(rootfs, level: compressionLevel, work: work, progress: progress)
+            layers = try writeLayers(rootfs, level: compressionLevel, work: work, progress: progress).map(\.blob)
         } catch {
             throw error.during("building \(architecture)")
         }
