@@ -16,18 +16,28 @@ public struct LayerBlob: Sendable, Hashable {
     /// The file holding the compressed bytes.
     public let path: String
 
+    /// Whether the descriptor was computed from the file by this process (see ``Blob``).
+    let isContentVerified: Bool
+
     /// A layer blob that already exists (for example one a ``LayerBlobCache`` kept).
     public init(descriptor: Descriptor, diffID: Digest, uncompressedSize: Int64, compressionLevel: Int, path: String) {
+        self.init(descriptor: descriptor, diffID: diffID, uncompressedSize: uncompressedSize, compressionLevel: compressionLevel,
+                  path: path, isContentVerified: false)
+    }
+
+    init(descriptor: Descriptor, diffID: Digest, uncompressedSize: Int64, compressionLevel: Int, path: String,
+         isContentVerified: Bool) {
         self.descriptor = descriptor
         self.diffID = diffID
         self.uncompressedSize = uncompressedSize
         self.compressionLevel = compressionLevel
         self.path = path
+        self.isContentVerified = isContentVerified
     }
 
     /// The layer as a blob to publish.
     public var blob: Blob {
-        Blob(descriptor: descriptor, content: .file(path))
+        Blob(descriptor: descriptor, content: .file(path), isContentVerified: isContentVerified)
     }
 
     /// What a cache of compressed layers keys this layer by (``LayerBlobWriter`` always writes
@@ -141,7 +151,7 @@ public final class LayerBlobWriter {
         finished = true
         let descriptor = Descriptor(mediaType: mediaType, digest: digestHasher.finalize(), size: digestHasher.count)
         return LayerBlob(descriptor: descriptor, diffID: diffIDHasher.finalize(), uncompressedSize: diffIDHasher.count,
-                         compressionLevel: compressionLevel, path: path)
+                         compressionLevel: compressionLevel, path: path, isContentVerified: true)
     }
 }
 

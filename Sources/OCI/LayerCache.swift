@@ -68,7 +68,8 @@ public struct LayerCache: LayerBlobCache {
         let (size, digest) = try BlobCheck.hashFile(path, algorithm: .sha256)
         guard size == record.size, digest == record.digest else { return nil }
         return LayerBlob(descriptor: Descriptor(mediaType: record.mediaType, digest: digest, size: size), diffID: key.diffID,
-                         uncompressedSize: record.uncompressedSize, compressionLevel: key.compressionLevel, path: path)
+                         uncompressedSize: record.uncompressedSize, compressionLevel: key.compressionLevel, path: path,
+                         isContentVerified: true)
     }
 
     /// A hit for `key` as a file in `directory` (a hard link, or a copy across file systems), so
@@ -77,14 +78,14 @@ public struct LayerCache: LayerBlobCache {
         guard let cached = try blob(for: key) else { return nil }
         let placed = "\(directory)/layer-\(UUID().uuidString.lowercased()).tar.gz"
         try Self.linkOrCopy(cached.path, to: placed)
-        // The copy (or a file swapped in between the check and the link) is checked once more
-        // only by size here; whoever publishes the blob hashes it against its descriptor.
+        // The link is the inode just hashed (the cache only ever replaces files by rename); a copy
+        // across file systems is checked by size.
         guard FileSystem.fileSize(placed) == cached.descriptor.size else {
             unlink(placed)
             return nil
         }
         return LayerBlob(descriptor: cached.descriptor, diffID: cached.diffID, uncompressedSize: cached.uncompressedSize,
-                         compressionLevel: cached.compressionLevel, path: placed)
+                         compressionLevel: cached.compressionLevel, path: placed, isContentVerified: true)
     }
 
     /// Keeps `layer` under its key: the blob is linked (or copied) to a temporary name beside its
@@ -118,7 +119,7 @@ public struct LayerCache: LayerBlobCache {
         let bytes = try mapErrors(.invalidJSON, "cannot encode the layer cache record") { Array(try encoder.encode(record)) }
         try FileSystem.writeAtomically(bytes, to: recordPath(for: key))
         return LayerBlob(descriptor: layer.descriptor, diffID: layer.diffID, uncompressedSize: layer.uncompressedSize,
-                         compressionLevel: layer.compressionLevel, path: path)
+                         compressionLevel: layer.compressionLevel, path: path, isContentVerified: layer.isContentVerified)
     }
 
     /// The descriptor file of `key`, which must describe `key` itself.
