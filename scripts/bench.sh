@@ -31,6 +31,9 @@ best_seconds() {
 }
 # The value of `name value unit` line NAME in FILE.
 value() { awk -v key="$1" '$1 == key { print $2 }' "$2"; }
+# User + system CPU seconds from a `/usr/bin/time -v` report: unlike wall time, barely moved by
+# other processes competing for the cores.
+cpu_seconds() { awk -F: '/User time|System time/ { sum += $2 } END { printf "%.2f", sum }' "$1"; }
 # Peak RSS in MB from a `/usr/bin/time -v` report.
 peak_rss() { awk -F: '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -114,9 +117,17 @@ build_rows() {  # label, repository, config, with-tar-baseline (1/0)
     scripts/oracles.sh ensure_apt pigz >/dev/null 2>&1 || true
     local b=$work/build-$label
     rm -rf "$b" && mkdir -p "$b"
-    local cold warm
+    local cold warm run seconds
     cold=$(timed "$b/cold.time" "SOURCE_DATE_EPOCH=0 '$distill' build --cache-dir '$b/cache' '$config' bench/build:1 '$b/cold/' > '$b/cold.digest'")
-    warm=$(timed "$b/warm.time" "SOURCE_DATE_EPOCH=0 '$distill' build --cache-dir '$b/cache' '$config' bench/build:1 '$b/warm/' > '$b/warm.digest'")
+    # Warm is short enough for other processes' bursts to dominate one run: the best of three.
+    for run in 1 2 3; do
+        rm -rf "$b/warm"
+        seconds=$(timed "$b/warm-$run.time" "SOURCE_DATE_EPOCH=0 '$distill' build --cache-dir '$b/cache' '$config' bench/build:1 '$b/warm/' > '$b/warm.digest'")
+        if [ -z "${warm:-}" ] || awk -v a="$seconds" -v b="$warm" 'BEGIN { exit !(a < b) }'; then
+            warm=$seconds
+            cp "$b/warm-$run.time" "$b/warm.time"
+        fi
+    done
     local layer
     layer=$(python3 - "$b/cold" <<'PY'
 import json, sys
@@ -129,10 +140,14 @@ PY
 )
     gzip -dc "$layer" > "$b/layer.tar"
     local inflate deflate deflater=gzip limit
-    inflate=$(best_seconds 1 "cat '$repo'/x86_64/*.apk | gzip -dc > /dev/null")
     command -v pigz >/dev/null && deflater=pigz
-    deflate=$(best_seconds 1 "$deflater -6 -c '$b/layer.tar' > /dev/null")
+    inflate=$(timed "$b/inflate.time" "cat '$repo'/x86_64/*.apk | gzip -dc > /dev/null")
+    deflate=$(timed "$b/deflate.time" "$deflater -6 -c '$b/layer.tar' > /dev/null")
     limit=$(awk -v a="$inflate" -v b="$deflate" 'BEGIN { printf "%.4f", a + b }')
+    local cold_cpu warm_cpu limit_cpu
+    cold_cpu=$(cpu_seconds "$b/cold.time")
+    warm_cpu=$(cpu_seconds "$b/warm.time")
+    limit_cpu=$(awk -v a="$(cpu_seconds "$b/inflate.time")" -v b="$(cpu_seconds "$b/deflate.time")" 'BEGIN { printf "%.2f", a + b }')
     local mb
     mb=$(stat -c %s "$b/layer.tar" | awk '{ printf "%.0f", $1 / 1e6 }')
     if [ "$with_baseline" = 1 ]; then
@@ -146,12 +161,16 @@ PY
     fi
     row "build $label, $mb MB tar: cold (s; ref: inflate + $deflater -6)" "$cold" "$limit" "$(ratio "$limit" "$cold")" \
         "cold <= 1.25x limit" "$(at_least "$(ratio "$limit" "$cold")" 0.8)"
+    row "build $label: cold CPU user+sys (s; ref: inflate + $deflater -6)" "$cold_cpu" "$limit_cpu" "$(ratio "$limit_cpu" "$cold_cpu")" \
+        "cold <= 1.25x limit" "$(at_least "$(ratio "$limit_cpu" "$cold_cpu")" 0.8)"
     row "build $label: cold peak RSS (MB)" "$(peak_rss "$b/cold.time")" "-" "-" "< 150 MB" "$(at_least 150 "$(peak_rss "$b/cold.time")")"
     row "build $label: warm (s; ref: cold)" "$warm" "$cold" "$(ratio "$cold" "$warm")" ">= 10x" "$(at_least "$(ratio "$cold" "$warm")" 10)"
+    row "build $label: warm CPU user+sys (s; ref: cold)" "$warm_cpu" "$cold_cpu" "$(ratio "$cold_cpu" "$warm_cpu")" \
+        ">= 10x" "$(at_least "$(ratio "$cold_cpu" "$warm_cpu")" 10)"
     row "build $label: warm peak RSS (MB)" "$(peak_rss "$b/warm.time")" "-" "-" "< 150 MB" "$(at_least 150 "$(peak_rss "$b/warm.time")")"
     if cmp -s "$b/cold.digest" "$b/warm.digest"; then same=1; else same=0; fi
     row "build $label: warm digest = cold digest" "$([ $same = 1 ] && echo yes || echo NO)" "-" "-" "same digest" "$same"
-    rm -rf "$b/layer.tar" "$b/cold" "$b/warm"
+    rm -rf "$b/layer.tar" "$b/cold" "$b/warm" "$b"/warm-*.time
 }
 
 index_row() {  # label, file, keyring

@@ -441,9 +441,9 @@ extension ParallelGzipWriter {
 
     /// Names everything besides the input and the level that decides the output bytes: this
     /// encoder's framing (version 1: blocks primed with the previous 32 KiB, sync-flushed), the
-    /// block size, and the zlib that deflates (another zlib release may choose other matches). Caches of
-    /// compressed output key by it, so a change in any of them is a miss rather than a blob that
-    /// no longer matches what this build would write.
+    /// block size, and the zlib that deflates (another zlib release may choose other matches).
+    /// Caches of compressed output key by it, so a change in any of them is a miss rather than a
+    /// blob that no longer matches what this build would write.
     public static func outputFormat(blockSize: Int = defaultBlockSize) -> String {
         "pgzip1-b\(blockSize)-zlib\(zlibLibraryVersion)"
     }
