@@ -6,7 +6,7 @@
 SWIFT ?= swift
 RELEASE_BIN = .build/release/distill
 
-.PHONY: all build release test test-tools bench fuzz deps clean
+.PHONY: all build release demo test test-tools bench fuzz deps clean
 
 all: build
 
@@ -18,6 +18,12 @@ build: deps
 
 release: deps
 	$(SWIFT) build -c release
+
+# Offline: builds distill (release), the demo keys (keys/, once), the embedded repository
+# (build/demo-repo) and the signed image (build/demo-image), verifies it, runs it as uid 65532
+# with runc or bwrap, and prints a summary. apt runs only for a missing tool (runc, umoci, skopeo, jq).
+demo:
+	@scripts/demo.sh
 
 # The real tools the tests use as oracles (umoci, skopeo, oci-image-tool, docker-registry, runc,
 # cosign, pyspdxtools, ntia-checker, syft, …), each installed only when missing.

@@ -49,9 +49,12 @@ let package = Package(
         // HTTP for every module that talks to servers (repositories, registries): the client
         // protocol, its URLSession implementation, retries, size caps, credentials.
         .target(name: "HTTPTransport", swiftSettings: strictSettings),
+        // Progress events (fetch, layer, write, push) and their terminal / plain-line rendering:
+        // the lowest layer, so every stage can report without knowing who shows it.
+        .target(name: "ProgressReporting", swiftSettings: strictSettings),
         // Repository sources (local directories, file:// and http(s) URLs), keyrings, signed
         // index loading, the on-disk cache, verified and expanded package fetching.
-        .target(name: "Repository", dependencies: ["APK", "Archive", "DistillCrypto", "HTTPTransport"],
+        .target(name: "Repository", dependencies: ["APK", "Archive", "DistillCrypto", "HTTPTransport", "ProgressReporting"],
                 swiftSettings: strictSettings),
 
         // gzip (member-aware reader, deterministic and block-parallel writers) and tar (streaming
@@ -67,7 +70,8 @@ let package = Package(
 
         // OCI image JSON, layer blobs, the OCI layout and docker-archive writers, and the registry
         // client (over HTTPTransport).
-        .target(name: "OCI", dependencies: ["Archive", "DistillCrypto", "HTTPTransport"], swiftSettings: strictSettings),
+        .target(name: "OCI", dependencies: ["Archive", "DistillCrypto", "HTTPTransport", "ProgressReporting"],
+                swiftSettings: strictSettings),
         // cosign-compatible signatures (`.sig`) and SPDX attestations (`.att`) for images in an
         // OCI layout or a registry, and their verification. SBOM for its strict JSON reader and
         // SBOM file names, APK for the apk/OCI architecture names of those files.
@@ -78,8 +82,8 @@ let package = Package(
         // lives in its own module.
         .target(
             name: "Distill",
-            dependencies: ["APK", "ApkoConfig", "Archive", "DistillCrypto", "HTTPTransport", "OCI", "Repository", "Resolver",
-                           "Rootfs", "SBOM", "Signing"],
+            dependencies: ["APK", "ApkoConfig", "Archive", "DistillCrypto", "HTTPTransport", "OCI", "ProgressReporting",
+                           "Repository", "Resolver", "Rootfs", "SBOM", "Signing"],
             swiftSettings: strictSettings
         ),
 
@@ -90,6 +94,7 @@ let package = Package(
                 "ApkoConfig",
                 "Distill",
                 "HTTPTransport",
+                "ProgressReporting",
                 "Repository",
                 "OCI",
                 "Signing",
@@ -126,7 +131,7 @@ let package = Package(
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "RepositoryTests",
-            dependencies: ["Repository", "APK", "Archive", "DistillCrypto", "HTTPTransport", "TestSupport"],
+            dependencies: ["Repository", "APK", "Archive", "DistillCrypto", "HTTPTransport", "ProgressReporting", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -137,8 +142,12 @@ let package = Package(
         ),
         .testTarget(name: "RootfsTests", dependencies: ["Rootfs", "APK", "Archive", "DistillCrypto", "TestSupport"],
                     swiftSettings: strictSettings),
+        .testTarget(name: "ProgressReportingTests", dependencies: ["ProgressReporting"], swiftSettings: strictSettings),
+        // The command line as a user meets it: exit codes, one-line errors, help examples,
+        // progress lines of a real build (parsed with ProgressReporting).
+        .testTarget(name: "CommandLineTests", dependencies: ["ProgressReporting", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "DistillCrypto", "HTTPTransport", "TestSupport"],
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Archive", "DistillCrypto", "HTTPTransport", "ProgressReporting", "TestSupport"],
                     swiftSettings: strictSettings),
         // Archive and SBOM build the real images and SBOMs that get signed; APK reads the packages.
         .testTarget(
@@ -150,6 +159,11 @@ let package = Package(
         // oci-image-tool, pyspdxtools, ntia-checker, syft); Archive reads layers back.
         .testTarget(name: "BuildTests", dependencies: ["Archive", "DistillCrypto", "TestSupport"],
                     swiftSettings: strictSettings),
+        // `make demo` end to end: scripts/demo.sh driving the real binary, its image judged by the
+        // real tools (oci-image-tool, skopeo, umoci, runc, syft, pyspdxtools, ntia-checker,
+        // cosign); the README's quick start, run as written against the demo repository; and the
+        // README's command table, exit statuses and progress format checked against distill --help.
+        .testTarget(name: "DemoTests", dependencies: ["DistillCrypto", "TestSupport"], swiftSettings: strictSettings),
         // Resolver only for realistic inputs: the real install order and dependency edges.
         .testTarget(
             name: "SBOMTests",

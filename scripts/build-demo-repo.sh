@@ -70,10 +70,15 @@ if [ -f "$tz/usr/share/zoneinfo/Etc/UTC" ]; then ln -s Etc/UTC "$tz/usr/share/zo
 pack tzdata 2026a-r0 "$tz" --license Public-Domain --origin tzdata \
   --description "Timezone data (a few zones from the build host)" --url https://www.iana.org/time-zones
 
-# hello: the static entrypoint, and its documentation as an install_if subpackage.
+# hello: the static entrypoint, and its documentation as an install_if subpackage. It is compiled
+# for the repository's architecture: natively on an x86_64 host, else only with a cross compiler.
+if [ -z "${CC:-}" ] && [ "$(uname -m)" != "$arch" ]; then
+  echo "build-demo-repo.sh: the demo repository is $arch and this host is $(uname -m): set CC to a compiler for $arch (e.g. x86_64-linux-gnu-gcc)" >&2
+  exit 1
+fi
 hello=$work/hello
 mkdir -p "$hello/usr/bin"
-cc -static -O2 -s -o "$hello/usr/bin/hello" "$top/demo/hello/hello.c"
+"${CC:-cc}" -static -O2 -s -o "$hello/usr/bin/hello" "$top/demo/hello/hello.c"
 chmod 0755 "$hello/usr/bin/hello"
 deps=demo-baselayout
 [ -f "$repo/ca-certificates-bundle-20260101-r0.apk" ] && deps="$deps ca-certificates-bundle"

@@ -320,6 +320,8 @@ extension Dependency {
         guard nameEnd > nameStart else { return (false, tokenEnd) }  // no name
         let hasOperator = operatorStart < tokenEnd
         if hasOperator && versionStart == tokenEnd { return (false, tokenEnd) }  // an operator without a version
+        // Every order at once (`<>=`) is kept without a version; the general parser owns that rule.
+        if hasOperator && mask == .any { return (false, tokenEnd) }
         // Every value is a `let` built once: with optionals assigned in branches the optimizer
         // copies the finished dependency into the array and destroys the original.
         let version: String?

@@ -1,3 +1,5 @@
+import Repository
+
 /// Everything the build pipeline refuses, as one error type: a kind to match on, one line saying
 /// what is wrong and where, and — for a resolution failure — the chain of dependencies behind it.
 public struct DistillError: Error, Sendable, CustomStringConvertible {
@@ -23,6 +25,8 @@ public struct DistillError: Error, Sendable, CustomStringConvertible {
         case sbom
         /// The image cannot be signed.
         case signing
+        /// A registry refused or failed a push, or its credentials (see the message).
+        case registry
         /// A build option is invalid (tag, output path, compression level, …).
         case option
     }
@@ -37,13 +41,25 @@ public struct DistillError: Error, Sendable, CustomStringConvertible {
     /// What the build was doing when it failed, outermost first (`building x86_64`, `writing
     /// layer 1 of 2`), for `--log-level debug`; the message already says what is wrong.
     public var context: [String]
+    /// Whether a trust check failed: an index signed by no trusted key, or a package that is not
+    /// the one its signed index (or lock) names. The command line exits with its own status for
+    /// these, so scripts can tell tampering from a broken network.
+    public var failedVerification: Bool
 
     /// An error of `kind`.
-    public init(_ kind: Kind, _ message: String, details: [String] = [], context: [String] = []) {
+    public init(_ kind: Kind, _ message: String, details: [String] = [], context: [String] = [],
+                failedVerification: Bool = false) {
         self.kind = kind
         self.message = message
         self.details = details
         self.context = context
+        self.failedVerification = failedVerification
+    }
+
+    /// A repository, keyring, index or package problem, keeping whether verification failed.
+    init(repository error: RepositoryError) {
+        self.init(.repository, error.description,
+                  failedVerification: error.kind == .verificationFailed || error.kind == .untrustedIndex)
     }
 
     /// The same error with `step` as the outermost context.

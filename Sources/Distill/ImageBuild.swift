@@ -5,6 +5,7 @@ public import DistillCrypto
 import Foundation
 import HTTPTransport
 import OCI
+public import ProgressReporting
 import Repository
 import Resolver
 import Rootfs
@@ -56,12 +57,15 @@ public struct BuildOptions: Sendable {
     public var toolVersion: String
     /// Receives one line per step (for `--log-level info`/`debug`).
     public var progress: @Sendable (String) -> Void
+    /// Receives the byte-level events of fetching, layer writing and writing the output (see
+    /// ``ProgressReporting/ProgressEvent`` for what each activity reports).
+    public var progressEvents: ProgressReporter
 
     /// Options for building `reference` into `output`.
     public init(reference: String, output: String, epoch: BuildEpoch, compressionLevel: Int = Pipeline.defaultCompressionLevel,
                 writesSBOMs: Bool = true, sbomDirectory: String? = nil, lockfile: Lockfile? = nil,
                 lockfileName: String = "the lock file", signingKey: PrivateKey? = nil, toolVersion: String,
-                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+                progress: @escaping @Sendable (String) -> Void = { _ in }, progressEvents: ProgressReporter = .none) {
         self.reference = reference
         self.output = output
         self.epoch = epoch
@@ -73,6 +77,7 @@ public struct BuildOptions: Sendable {
         self.signingKey = signingKey
         self.toolVersion = toolVersion
         self.progress = progress
+        self.progressEvents = progressEvents
     }
 }
 
@@ -138,15 +143,18 @@ extension Pipeline {
         }
 
         options.progress("resolving \(config.files.first ?? "the config")")
-        let resolved = try await resolve(config, lockfile: options.lockfile, lockfileName: options.lockfileName)
+        let resolved = try await resolve(config, lockfile: options.lockfile, lockfileName: options.lockfileName,
+                                         progress: options.progressEvents)
         let configuration = resolved.configuration
         let vcsURL = configuration.vcsURL.isEmpty ? nil : configuration.vcsURL
 
         let work = try ScratchSpace(near: output)
+        // The layer files live there until the layout writer has linked them: keep it to the end.
+        defer { withExtendedLifetime(work) {} }
         // Fetching every architecture at once lets downloads and verification of one overlap the
         // composing and compressing of another; each fetch is bounded by the repository options.
         let fetches = resolved.images.map { image in
-            Task { try await self.fetch(image) }
+            Task { try await self.fetch(image, progress: options.progressEvents) }
         }
         defer { fetches.forEach { $0.cancel() } }
 
@@ -180,9 +188,10 @@ extension Pipeline {
         do {
             switch outputKind {
             case .layout:
-                try await OCILayoutWriter.write(index, to: output, refName: options.reference)
+                try await OCILayoutWriter.write(index, to: output, refName: options.reference, progress: options.progressEvents)
             case .dockerArchive:
-                try DockerArchiveWriter.write(index, reference: reference, refName: options.reference, to: output)
+                try DockerArchiveWriter.write(index, reference: reference, refName: options.reference, to: output,
+                                              progress: options.progressEvents)
             }
         } catch let error as OCIError {
             throw DistillError(.image, error.description).during("writing \(output)")
@@ -252,7 +261,8 @@ extension Pipeline {
         let rootfs = try composeRootfs(image, fetched: fetched, configuration: configuration, keyring: resolved.keyring,
                                        created: created)
 
-        let written = try writeLayers(rootfs, level: options.compressionLevel, work: work, progress: options.progress)
+        let written = try writeLayers(rootfs, level: options.compressionLevel, work: work, progress: options.progress,
+                                      events: options.progressEvents)
         let layers = written.map(\.blob)
 
         let container: ContainerConfiguration
@@ -314,10 +324,18 @@ extension Pipeline {
     /// Two passes over the tar rather than compressing speculatively during the first: a hit then
     /// costs one SHA-256 pass instead of a full deflate, and a miss pays only the hash pass extra
     /// (a few percent of the deflate it precedes).
-    func writeLayers(_ rootfs: Rootfs, level: Int, work: ScratchSpace,
-                     progress: @Sendable (String) -> Void) throws(DistillError) -> [WrittenLayer] {
+    ///
+    /// `events` gets a `layer` `plan` for the architecture (the layers' installed sizes), then
+    /// `start`, a `run` per MiB of tar compressed and `done` (the tar's size) per layer, named
+    /// `<arch>/<n>`; a layer from the cache is done at once.
+    func writeLayers(_ rootfs: Rootfs, level: Int, work: ScratchSpace, progress: @Sendable (String) -> Void,
+                     events: ProgressReporter = .none) throws(DistillError) -> [WrittenLayer] {
         let cache = LayerCache(root: options.cache.root)
         var layers: [WrittenLayer] = []
+        // Installed sizes estimate the tar; packages without one (I: 0) leave the total unknown.
+        func estimate(_ size: UInt64) -> Int64? { size > 0 ? Int64(clamping: size) : nil }
+        let estimates = rootfs.layers.map { estimate($0.installedSize) }
+        events.plan(.layer, rootfs.architecture, total: estimates.contains(nil) ? nil : estimates.reduce(0) { $0 + ($1 ?? 0) })
         for index in rootfs.layers.indices {
             let what = "layer \(index + 1)/\(rootfs.layers.count) of \(rootfs.architecture)"
             do {
@@ -325,16 +343,22 @@ extension Pipeline {
                 try rootfs.writeLayer(index, to: hasher)
                 let key = LayerCacheKey(diffID: hasher.finalize(), compressionLevel: level)
                 if let cached = try cache.blob(for: key, placedIn: work.path) {
+                    ByteProgress(events, .layer, "\(rootfs.architecture)/\(index + 1)", total: estimates[index])
+                        .finish(bytes: cached.uncompressedSize)
                     progress("\(what): \(cached.descriptor.digest) from the layer cache (\(cached.uncompressedSize) bytes of tar, \(cached.descriptor.size) compressed)")
                     layers.append(WrittenLayer(blob: cached, fromCache: true))
                     continue
                 }
                 let writer = try LayerBlobWriter(directory: work.path, compressionLevel: level)
-                try rootfs.writeLayer(index, to: writer.tarSink)
+                let counter = ByteProgress(events, .layer, "\(rootfs.architecture)/\(index + 1)",
+                                           total: estimates[index])
+                try rootfs.writeLayer(index, to: events.isEnabled
+                    ? TeeSink(writer.tarSink, observer: ClosureSink { counter.add($0.count) }) : writer.tarSink)
                 let layer = try writer.finish()
                 guard layer.diffID == key.diffID else {
                     throw DistillError(.io, "\(what) changed between hashing and compressing (diff_id \(key.diffID), then \(layer.diffID)); a package file in the cache was modified during the build")
                 }
+                counter.finish(bytes: layer.uncompressedSize)
                 do {
                     try cache.store(layer)
                 } catch {
@@ -455,7 +479,8 @@ extension Pipeline {
         do {
             reference = try ImageReference(parsing: text)
         } catch {
-            throw DistillError(.option, "image reference \"\(text)\" is invalid: \(error.message)")
+            // OCIError's message already names the reference ("invalid image reference \"X\": …").
+            throw DistillError(.option, error.message)
         }
         guard reference.tag != nil, reference.digest == nil else {
             throw DistillError(.option, "image reference \"\(text)\" needs a tag and no digest, like registry.example/app:1.0")

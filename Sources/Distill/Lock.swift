@@ -1,6 +1,7 @@
 public import ApkoConfig
 import APK
 import HTTPTransport
+public import ProgressReporting
 import Repository
 
 /// Images taken from a lock file instead of resolved.
@@ -59,11 +60,14 @@ extension Pipeline {
     /// The sections are read from the packages themselves, so each one is fetched (through the
     /// cache) and verified, but not expanded.
     ///
-    /// - Parameter configName: the config path as given on the command line.
-    public func lock(_ resolved: ResolvedConfig, configName: String) async throws(DistillError) -> Lockfile {
+    /// - Parameters:
+    ///   - configName: the config path as given on the command line.
+    ///   - progress: gets the `fetch` events of every architecture.
+    public func lock(_ resolved: ResolvedConfig, configName: String, progress: ProgressReporter = .none)
+        async throws(DistillError) -> Lockfile {
         var packages: [LockPackage] = []
         for image in resolved.images {
-            let fetched = try await fetch(image, options: .verifyOnly)
+            let fetched = try await fetch(image, options: .verifyOnly, progress: progress)
             for (package, file) in zip(image.packages, fetched) {
                 let signature = file.file.signatureSection
                 packages.append(LockPackage(

@@ -1,6 +1,7 @@
 import APK
 public import ApkoConfig
 public import HTTPTransport
+public import ProgressReporting
 public import Repository
 import Resolver
 
@@ -41,8 +42,10 @@ public struct Pipeline: Sendable {
     /// - Throws: ``DistillError`` — `.resolution` with the problems' chains when the world cannot
     ///   be satisfied, `.lockfile` for a lock of another config, `.repository` for keyring, index
     ///   and signature problems.
-    public func resolve(_ config: LoadedConfig, lockfile: Lockfile? = nil, lockfileName: String = "the lock file")
-        async throws(DistillError) -> ResolvedConfig {
+    ///
+    /// `progress` gets the `fetch` events of remote indexes as they download (named by URL).
+    public func resolve(_ config: LoadedConfig, lockfile: Lockfile? = nil, lockfileName: String = "the lock file",
+                        progress: ProgressReporter = .none) async throws(DistillError) -> ResolvedConfig {
         let configuration = config.configuration.withDefaults()
         let architectures = configuration.architecturesToBuild().architectures
         var warnings: [String] = []
@@ -50,7 +53,7 @@ public struct Pipeline: Sendable {
         do {
             keyring = try await client.loadKeyring(Self.sortedUnique(configuration.contents.keyring))
         } catch {
-            throw DistillError(.repository, error.description)
+            throw DistillError(repository: error)
         }
         let sources = try repositorySources(configuration)
 
@@ -73,7 +76,8 @@ public struct Pipeline: Sendable {
         var resolvers: [String: Resolver] = [:]
         var sourcesByName: [String: RepositorySource] = [:]
         for source in sources { sourcesByName[source.description] = source }
-        let indexes = try await loadIndexes(sources: sources, architectures: architectures, keyring: keyring.keyring)
+        let indexes = try await loadIndexes(sources: sources, architectures: architectures, keyring: keyring.keyring,
+                                            progress: progress)
         for (position, architecture) in architectures.enumerated() {
             var repositories: [SolverRepository] = []
             for (sourcePosition, source) in sources.enumerated() {
@@ -123,15 +127,16 @@ public struct Pipeline: Sendable {
     /// concurrently too); `[architecture][source]`, nil where a local repository has none. When
     /// several fail, the first in architecture and repository order is reported, so the message
     /// does not depend on timing.
-    func loadIndexes(sources: [RepositorySource], architectures: [Architecture], keyring: Keyring) async throws(DistillError)
-        -> [[LoadedIndex?]] {
+    func loadIndexes(sources: [RepositorySource], architectures: [Architecture], keyring: Keyring,
+                     progress: ProgressReporter = .none) async throws(DistillError) -> [[LoadedIndex?]] {
         let client = client
         let results = await withTaskGroup(of: (Int, Int, Result<LoadedIndex?, RepositoryError>).self) { group in
             for (position, architecture) in architectures.enumerated() {
                 for (sourcePosition, source) in sources.enumerated() {
                     group.addTask {
                         do throws(RepositoryError) {
-                            let loaded = try await client.loadIndex(source, architecture: architecture.apkName, keyring: keyring)
+                            let loaded = try await client.loadIndex(source, architecture: architecture.apkName, keyring: keyring,
+                                                                    progress: progress)
                             return (position, sourcePosition, .success(loaded))
                         } catch {
                             return (position, sourcePosition, .failure(error))
@@ -149,7 +154,7 @@ public struct Pipeline: Sendable {
             try row.map { result throws(DistillError) in
                 switch result {
                 case .success(let loaded): return loaded
-                case .failure(let error): throw DistillError(.repository, error.description)
+                case .failure(let error): throw DistillError(repository: error)
                 }
             }
         }
@@ -166,7 +171,7 @@ public struct Pipeline: Sendable {
             do {
                 source = try RepositorySource(tag: reference.tag, location: reference.location)
             } catch {
-                throw DistillError(.repository, error.description)
+                throw DistillError(repository: error)
             }
             if seen.insert(source.description).inserted { sources.append(source) }
         }
@@ -182,14 +187,15 @@ public struct Pipeline: Sendable {
     /// Fetches `image`'s packages in install order: each verified against the `C:` its signed
     /// index (or the lock) gives it and against its datahash (and the lock's data checksum), and
     /// by default expanded into the cache for the rootfs. At most
-    /// ``RepositoryOptions/maximumConcurrentFetches`` packages are in flight.
-    public func fetch(_ image: ResolvedImage, options fetchOptions: FetchOptions = FetchOptions()) async throws(DistillError)
-        -> [FetchedPackage] {
+    /// ``RepositoryOptions/maximumConcurrentFetches`` packages are in flight. `progress` gets the
+    /// `fetch` events (a plan for the architecture, a start and done per package).
+    public func fetch(_ image: ResolvedImage, options fetchOptions: FetchOptions = FetchOptions(),
+                      progress: ProgressReporter = .none) async throws(DistillError) -> [FetchedPackage] {
         do {
             return try await client.fetch(image.packages.map { request(for: $0, architecture: image.architecture) },
-                                          options: fetchOptions)
+                                          options: fetchOptions, progress: progress)
         } catch {
-            throw DistillError(.repository, error.description)
+            throw DistillError(repository: error)
         }
     }
 
@@ -198,6 +204,7 @@ public struct Pipeline: Sendable {
     func request(for package: ImagePackage, architecture: Architecture) -> PackageRequest {
         PackageRequest(name: package.name, version: package.version, architecture: architecture.apkName, url: package.url,
                        checksum: package.checksum, dataChecksum: package.dataChecksum, repository: package.origin,
-                       credentials: package.repository?.credentials)
+                       credentials: package.repository?.credentials,
+                       expectedSize: package.info.fileSize.map { Int64(clamping: $0) })
     }
 }

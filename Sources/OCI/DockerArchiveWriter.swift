@@ -1,6 +1,7 @@
 import Archive
 import DistillCrypto
 import Foundation
+public import ProgressReporting
 
 /// Writes an image as one tar file that is at the same time a `docker load` archive
 /// (`manifest.json` + `repositories`) and an OCI layout (`oci-layout`, `index.json`,
@@ -36,8 +37,12 @@ public enum DockerArchiveWriter {
 
     /// Writes `image` to the file `path`. `reference` gives the docker tags; `refName` names the
     /// index in the OCI view's index.json.
+    ///
+    /// `progress` gets `write` events named `path`: `start` with the bytes of every entry's
+    /// content, a `run` per blob, `commit` once the archive is complete (it is flushed and renamed
+    /// into place next), and `done` after the rename.
     public static func write(_ image: MultiPlatformImage, reference: ImageReference, refName: String,
-                             to path: String) throws(OCIError) {
+                             to path: String, progress: ProgressReporter = .none) throws(OCIError) {
         guard let tag = reference.tag else {
             throw OCIError(.invalidReference, "\(reference) has no tag to give the image in a docker archive")
         }
@@ -45,20 +50,30 @@ public enum DockerArchiveWriter {
             throw OCIError(.invalidReference, "\"\(refName)\" is not a valid org.opencontainers.image.ref.name")
         }
         let plan = try plan(image, reference: reference, tag: tag, refName: refName)
+        let total = plan.reduce(Int64(0)) { sum, entry in
+            if case .blob(let blob) = entry.1 { return sum + blob.descriptor.size }
+            return sum
+        }
+        progress.start(.write, path, total: total)
         try FileSystem.writeAtomically(to: path) { file throws(OCIError) in
             try mapErrors(.io, "cannot write docker archive", source: path) {
                 let tar = TarWriter(sink: file)
+                var completed: Int64 = 0
                 for (name, content) in plan {
                     switch content {
                     case .directory:
                         try tar.append(TarEntry(name: name, kind: .directory, mode: 0o755))
                     case .blob(let blob):
                         try append(blob, named: name, to: tar)
+                        completed += blob.descriptor.size
+                        progress.advance(.write, path, completed: completed, total: total)
                     }
                 }
                 try tar.finish()
             }
+            progress.commit(.write, path, bytes: total)
         }
+        progress.finish(.write, path, bytes: total)
     }
 
     private enum EntryContent {

@@ -26,11 +26,21 @@ public enum LoadedImage: Sendable {
         }
     }
 
-    /// Publishes the image to `destination`, pointing `tags` at it.
-    public func publish(to destination: some ImageDestination, tags: [String]) async throws -> PublishReport {
+    /// Publishes the image to `destination`, pointing `tags` at it (see
+    /// ``ImagePublisher`` for `progress`).
+    public func publish(to destination: some ImageDestination, tags: [String],
+                        progress: PublishProgress? = nil) async throws -> PublishReport {
         switch self {
-        case .index(let image): try await ImagePublisher.publish(image, to: destination, tags: tags)
-        case .image(let image): try await ImagePublisher.publish(image, to: destination, tags: tags)
+        case .index(let image): try await ImagePublisher.publish(image, to: destination, tags: tags, progress: progress)
+        case .image(let image): try await ImagePublisher.publish(image, to: destination, tags: tags, progress: progress)
+        }
+    }
+
+    /// The bytes of every distinct blob and manifest of the image.
+    public var totalBytes: Int64 {
+        switch self {
+        case .index(let image): ImagePublisher.totalBytes(image.images, plus: [image.index.descriptor])
+        case .image(let image): ImagePublisher.totalBytes([image], plus: [])
         }
     }
 }

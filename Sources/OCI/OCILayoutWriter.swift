@@ -1,6 +1,7 @@
 import Archive
 import DistillCrypto
 import Foundation
+public import ProgressReporting
 
 /// Writes an OCI image layout directory: `oci-layout`, `blobs/sha256/<hex>` and `index.json`,
 /// in the nested shape (index.json → image index blob → per-platform manifests) that
@@ -98,11 +99,20 @@ public actor OCILayoutWriter: ImageDestination {
     }
 
     /// Writes `image` into `directory` as a complete layout tagged `refName`, and commits it.
+    ///
+    /// `progress` gets `write` events named `directory`: `start` with the bytes of every blob and
+    /// manifest, a `run` per blob, `commit` right before index.json is written (and the staging
+    /// directory renamed into place), and `done` after.
     @discardableResult
-    public static func write(_ image: MultiPlatformImage, to directory: String, refName: String) async throws -> PublishReport {
+    public static func write(_ image: MultiPlatformImage, to directory: String, refName: String,
+                             progress: ProgressReporter = .none) async throws -> PublishReport {
         let writer = try OCILayoutWriter(directory: directory)
-        let report = try await ImagePublisher.publish(image, to: writer, tags: [refName])
+        let report = try await ImagePublisher.publish(image, to: writer, tags: [refName],
+                                                      progress: PublishProgress(progress, .write, item: directory))
+        let total = ImagePublisher.totalBytes(image.images, plus: [image.index.descriptor])
+        progress.commit(.write, directory, bytes: total)
         try await writer.commit()
+        progress.finish(.write, directory, bytes: total)
         return report
     }
 

@@ -1,5 +1,6 @@
 import DistillCrypto
 public import HTTPTransport
+public import ProgressReporting
 
 /// How to reach registries: the transport, which hosts speak plain HTTP, and where credentials
 /// come from. Makes a ``RegistryClient`` per registry.
@@ -173,8 +174,12 @@ public enum LayoutPush {
     /// are pushed afterwards under cosign's tags, `sha256-<image hex>.sig` and `.att`, as
     /// `cosign load` does. cosign's layout holds one image, so a layout with several images and
     /// signatures is refused: nothing would say which image they sign.
+    ///
+    /// `progress` gets `push` events named `reference`: `start` with the image's bytes, a `run`
+    /// per blob and manifest (uploaded or already there), and `done` once the image, its tag and
+    /// its signatures are in place.
     public static func push(layout directory: String, refName: String?, to reference: ImageReference,
-                            access: RegistryAccess) async throws -> LayoutPushReport {
+                            access: RegistryAccess, progress: ProgressReporter = .none) async throws -> LayoutPushReport {
         let layout = try OCILayout(directory: directory)
         let entry = try refName.map { name throws(OCIError) in try layout.resolve(name) } ?? layout.defaultEntry()
         let attachments = try attachmentEntries(in: layout, for: entry)
@@ -192,11 +197,15 @@ public enum LayoutPush {
         }
 
         let destination = RegistryDestination(client: try access.client(for: reference), repository: reference.repository)
-        var report = LayoutPushReport(image: try await image.publish(to: destination, tags: reference.tag.map { [$0] } ?? []),
-                                      attachments: [])
+        let item = reference.description
+        var report = LayoutPushReport(
+            image: try await image.publish(to: destination, tags: reference.tag.map { [$0] } ?? [],
+                                           progress: PublishProgress(progress, .push, item: item)),
+            attachments: [])
         for (manifest, tag) in loadedAttachments {
             report.attachments.append(try await ImagePublisher.publish(manifest, to: destination, tags: [tag]))
         }
+        progress.finish(.push, item, bytes: image.totalBytes)
         return report
     }
 

@@ -96,8 +96,14 @@ public actor RegistryClient {
 
     private func uploadOnce(repository: String, blob: Blob) async throws {
         let what = "uploading blob \(blob.descriptor.digest)"
+        // Each request that carries blob bytes goes on a connection of its own: the request before
+        // it asks the registry to close. When a kept-alive connection dies under a request,
+        // libcurl sends it again on a new one and needs its body from the start, which
+        // swift-corelibs-foundation cannot give for a file or Data body: the upload would stall
+        // until the request timed out instead of failing at once and starting over.
+        let closing = ["Connection": "close"]
         // Not retried on its own: a failed upload is retried as a whole, from a new session.
-        let start = try await perform(HTTPRequest(method: "POST", url: url("/v2/\(repository)/blobs/uploads/")),
+        let start = try await perform(HTTPRequest(method: "POST", url: url("/v2/\(repository)/blobs/uploads/"), headers: closing),
                                       scope: .push(repository), retrying: false)
         guard start.status == 202 else { throw registryError(start, what, repository: repository) }
         var location = try uploadLocation(start, what: what, repository: repository)
@@ -124,7 +130,7 @@ public actor RegistryClient {
                 guard count > 0 else {
                     throw OCIError(.sizeMismatch, "blob \(blob.descriptor.digest) ended at \(offset) of \(size) bytes")
                 }
-                var headers = contentType
+                var headers = contentType.merging(closing) { first, _ in first }
                 headers["Content-Range"] = "\(offset)-\(offset + Int64(count) - 1)"
                 let response = try await perform(
                     HTTPRequest(method: "PATCH", url: location, headers: headers, body: .bytes(Array(chunk[0..<count]))),

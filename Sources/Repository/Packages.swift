@@ -20,10 +20,14 @@ public struct PackageRequest: Sendable, Hashable {
     public var repository: String
     /// Credentials for a remote URL (from the repository's userinfo).
     public var credentials: BasicCredentials?
+    /// The `.apk`'s size as its index says (`S:`), for progress only: nothing is checked against
+    /// it (the identity checks are what make a package trusted).
+    public var expectedSize: Int64?
 
     /// A request for `name`-`version` at `url` with identity `checksum`.
     public init(name: String, version: String, architecture: String, url: String, checksum: String,
-                dataChecksum: String? = nil, repository: String, credentials: BasicCredentials? = nil) {
+                dataChecksum: String? = nil, repository: String, credentials: BasicCredentials? = nil,
+                expectedSize: Int64? = nil) {
         self.name = name
         self.version = version
         self.architecture = architecture
@@ -32,10 +36,14 @@ public struct PackageRequest: Sendable, Hashable {
         self.dataChecksum = dataChecksum
         self.repository = repository
         self.credentials = credentials
+        self.expectedSize = expectedSize
     }
 
     /// `name-version`.
     public var nameVersion: String { "\(name)-\(version)" }
+
+    /// The item its ``ProgressReporting/ProgressEvent``s name: `<arch>/<name>-<version>`.
+    public var progressItem: String { "\(architecture)/\(nameVersion)" }
 }
 
 /// What to do with each package besides verifying it.

@@ -1,6 +1,7 @@
 import APK
 import Foundation
 import HTTPTransport
+import ProgressReporting
 
 // http(s) keys, indexes and packages: fetched through the cache, retried with backoff on
 // connection failures, cut-off bodies and 5xx/429, verified before they take their final name.
@@ -33,8 +34,8 @@ extension RepositoryClient {
     /// Loads a remote index: revalidated with `If-None-Match` against the cached copy's ETag
     /// (a 304 reuses it), verified against the keyring, and only then stored under its final
     /// name. With `--offline` the cached copy is used as it is, verified all the same.
-    func loadRemoteIndex(_ source: RepositorySource, architecture: String, keyring: Keyring) async throws(RepositoryError)
-        -> LoadedIndex {
+    func loadRemoteIndex(_ source: RepositorySource, architecture: String, keyring: Keyring,
+                         progress: ProgressReporter = .none) async throws(RepositoryError) -> LoadedIndex {
         let url = source.indexURL(architecture: architecture)
         let directory = options.cache.indexDirectory(url: url)
         let cachedPath = directory + "/APKINDEX.tar.gz"
@@ -50,8 +51,15 @@ extension RepositoryClient {
         var etag: String?
         if cached, let bytes = try? Files.read(etagPath, limit: 4096) { etag = String(decoding: bytes, as: UTF8.self) }
         let file = try TemporaryFile(finalPath: cachedPath)
-        let response = try await download(url, to: file, limit: options.limits.maximumHTTPResponseSize,
-                                          credentials: source.credentials, what: "the index", etag: etag)
+        progress.start(.fetch, url, total: nil)
+        let response = try await Self.reportingGrowth(of: file.path, as: url, total: nil, to: progress) {
+            () async throws(RepositoryError) -> HTTPResponse in
+            try await download(url, to: file, limit: options.limits.maximumHTTPResponseSize,
+                               credentials: source.credentials, what: "the index", etag: etag)
+        }
+        if progress.isEnabled, response.isSuccess || response.status == 304 {
+            progress.finish(.fetch, url, bytes: Files.size(response.status == 304 ? cachedPath : file.path) ?? 0)
+        }
         if response.status == 304, cached {
             do {
                 return try await verifiedIndex(at: cachedPath, source: source, architecture: architecture, url: url, keyring: keyring)
@@ -59,7 +67,7 @@ extension RepositoryClient {
                 // The cached copy went bad (it verified when it was stored): forget it and fetch afresh.
                 Files.remove(cachedPath)
                 Files.remove(etagPath)
-                return try await loadRemoteIndex(source, architecture: architecture, keyring: keyring)
+                return try await loadRemoteIndex(source, architecture: architecture, keyring: keyring, progress: progress)
             }
         }
         guard response.isSuccess else { throw statusError(response, url: url, what: "the index", repository: source.description) }
@@ -77,7 +85,8 @@ extension RepositoryClient {
     /// A remote package: the cached copy when it verifies, else downloaded (with retries) and
     /// verified before it is stored. A download that does not verify is fetched once more (it
     /// may have been damaged on the way) before the package is refused.
-    func fetchRemote(_ request: PackageRequest, options fetchOptions: FetchOptions) async throws(RepositoryError) -> FetchedPackage {
+    func fetchRemote(_ request: PackageRequest, options fetchOptions: FetchOptions,
+                     progress: ProgressReporter = .none) async throws(RepositoryError) -> FetchedPackage {
         let cachedPath = try options.cache.packagePath(checksum: request.checksum)
         if Files.isRegularFile(cachedPath) {
             do {
@@ -96,8 +105,11 @@ extension RepositoryClient {
         var attempt = 1
         while true {
             let file = try TemporaryFile(finalPath: cachedPath)
-            let response = try await download(request.url, to: file, limit: options.limits.maximumHTTPResponseSize,
-                                              credentials: request.credentials, what: request.nameVersion)
+            let response = try await Self.reportingGrowth(of: file.path, as: request.progressItem, total: request.expectedSize,
+                                                          to: progress) { () async throws(RepositoryError) -> HTTPResponse in
+                try await download(request.url, to: file, limit: options.limits.maximumHTTPResponseSize,
+                                   credentials: request.credentials, what: request.nameVersion)
+            }
             guard response.isSuccess else {
                 throw statusError(response, url: request.url, what: "\(request.nameVersion) from \(request.repository)")
             }
@@ -110,6 +122,35 @@ extension RepositoryClient {
                 attempt += 1
             }
         }
+    }
+
+    /// Runs `body`, which writes the file at `path`, and meanwhile reports the file's size as a
+    /// `fetch` `run` of `item` every quarter second (only when it grew). The HTTP transport has no
+    /// progress callback, and the file's size is exactly the bytes received. The watcher has
+    /// stopped when this returns, so no `run` can follow the caller's `done`.
+    static func reportingGrowth<T: Sendable>(of path: String, as item: String, total: Int64?, to progress: ProgressReporter,
+                                             _ body: () async throws(RepositoryError) -> T) async throws(RepositoryError) -> T {
+        guard progress.isEnabled else { return try await body() }
+        let watcher = Task {
+            var reported: Int64 = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                guard !Task.isCancelled else { break }
+                if let size = Files.size(path), size > reported {
+                    reported = size
+                    progress.advance(.fetch, item, completed: size, total: total)
+                }
+            }
+        }
+        let result: Result<T, RepositoryError>
+        do throws(RepositoryError) {
+            result = .success(try await body())
+        } catch {
+            result = .failure(error)
+        }
+        watcher.cancel()
+        await watcher.value
+        return try result.get()
     }
 
     private func verifiedIndex(at path: String, source: RepositorySource, architecture: String, url: String, keyring: Keyring)
@@ -146,7 +187,7 @@ extension RepositoryClient {
             case .io:
                 throw RepositoryError(.io, "\(what): \(error.message)", source: url)
             case .transport, .authentication:
-                throw RepositoryError(.network, "\(what) could not be fetched after \(options.retry.attempts) tries: \(error.message)",
+                throw RepositoryError(.network, "\(what) could not be fetched after \(options.retry.attempts) tries: \(error.message); check the address and the network, or use --offline with a filled cache",
                                       source: url)
             }
         } catch {

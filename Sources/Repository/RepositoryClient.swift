@@ -3,6 +3,7 @@ import Archive
 import Dispatch
 import Foundation
 import HTTPTransport
+public import ProgressReporting
 
 /// An index loaded for one architecture of one repository, its signature verified.
 public struct LoadedIndex: Sendable {
@@ -89,8 +90,12 @@ public final class RepositoryClient: Sendable {
     /// - Throws: ``RepositoryError/Kind/untrustedIndex`` naming the repository and the keys the
     ///   index was signed with when no signature verifies against `keyring`; `.invalidIndex`,
     ///   `.tooLarge`, `.notCached` (offline), `.network`, `.notFound`, `.httpStatus`.
-    public func loadIndex(_ source: RepositorySource, architecture: String, keyring: Keyring) async throws(RepositoryError)
-        -> LoadedIndex? {
+    ///
+    /// `progress` gets `fetch` events named by the index URL while a remote index is requested:
+    /// `start`, the bytes received while it downloads, and `done` with its size (the cached
+    /// copy's when the server answers 304).
+    public func loadIndex(_ source: RepositorySource, architecture: String, keyring: Keyring,
+                          progress: ProgressReporter = .none) async throws(RepositoryError) -> LoadedIndex? {
         let url = source.indexURL(architecture: architecture)
         switch source.location {
         case .local(let directory):
@@ -102,7 +107,7 @@ public final class RepositoryClient: Sendable {
             }
             return LoadedIndex(source: source, architecture: architecture, url: url, index: index)
         case .remote:
-            return try await loadRemoteIndex(source, architecture: architecture, keyring: keyring)
+            return try await loadRemoteIndex(source, architecture: architecture, keyring: keyring, progress: progress)
         }
     }
 
@@ -144,12 +149,21 @@ public final class RepositoryClient: Sendable {
     /// time (downloads overlap with other packages' verification and expansion), and returns
     /// them in request order. The first failure cancels the rest and is thrown.
     ///
+    /// `progress` gets a `fetch` `plan` for the architectures of `requests` (the sum of their
+    /// expected sizes, when every one is known), then a `start` and a `done` (the `.apk`'s size on
+    /// disk) per package, named ``PackageRequest/progressItem``.
+    ///
     /// - Throws: ``RepositoryError/Kind/verificationFailed`` naming the package, its repository
     ///   and both checksums when a package is not the one the index (or lock) names;
     ///   `.invalidPackage`, `.tooLarge`, `.notFound`, `.notCached` (offline), `.network`, `.io`.
-    public func fetch(_ requests: [PackageRequest], options fetchOptions: FetchOptions = FetchOptions()) async throws(RepositoryError)
-        -> [FetchedPackage] {
+    public func fetch(_ requests: [PackageRequest], options fetchOptions: FetchOptions = FetchOptions(),
+                      progress: ProgressReporter = .none) async throws(RepositoryError) -> [FetchedPackage] {
         let width = options.maximumConcurrentFetches
+        if progress.isEnabled && !requests.isEmpty {
+            let sizes = requests.compactMap(\.expectedSize)
+            progress.plan(.fetch, Set(requests.map(\.architecture)).sorted().joined(separator: ","),
+                          total: sizes.count == requests.count ? sizes.reduce(0, +) : nil)
+        }
         do {
             return try await withThrowingTaskGroup(of: (Int, FetchedPackage).self) { group in
                 var results = [FetchedPackage?](repeating: nil, count: requests.count)
@@ -159,7 +173,14 @@ public final class RepositoryClient: Sendable {
                     let position = next
                     let request = requests[position]
                     next += 1
-                    group.addTask { (position, try await self.fetch(request, options: fetchOptions)) }
+                    group.addTask {
+                        progress.start(.fetch, request.progressItem, total: request.expectedSize)
+                        let package = try await self.fetch(request, options: fetchOptions, progress: progress)
+                        if progress.isEnabled {
+                            progress.finish(.fetch, request.progressItem, bytes: Files.size(package.path) ?? request.expectedSize ?? 0)
+                        }
+                        return (position, package)
+                    }
                 }
                 for _ in 0..<min(width, requests.count) { startNext() }
                 while let (position, package) = try await group.next() {
@@ -175,9 +196,11 @@ public final class RepositoryClient: Sendable {
         }
     }
 
-    /// Fetches and verifies one package (see ``fetch(_:options:)``).
-    public func fetch(_ request: PackageRequest, options fetchOptions: FetchOptions = FetchOptions()) async throws(RepositoryError)
-        -> FetchedPackage {
+    /// Fetches and verifies one package (see the fetch of a list of requests).
+    /// While a remote package downloads, `progress` gets a `fetch` `run` event with the bytes
+    /// received so far about four times a second; `start` and `done` are the caller's.
+    public func fetch(_ request: PackageRequest, options fetchOptions: FetchOptions = FetchOptions(),
+                      progress: ProgressReporter = .none) async throws(RepositoryError) -> FetchedPackage {
         let (location, _) = try SourceLocation.parse(request.url, what: "package")
         switch location {
         case .local(let path):
@@ -187,7 +210,7 @@ public final class RepositoryClient: Sendable {
             }
             return try await verify(request, at: path, options: fetchOptions)
         case .remote:
-            return try await fetchRemote(request, options: fetchOptions)
+            return try await fetchRemote(request, options: fetchOptions, progress: progress)
         }
     }
 

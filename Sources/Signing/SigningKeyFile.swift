@@ -77,7 +77,8 @@ public enum SigningKeyFile {
 
     private static func read(_ path: String) throws(SigningError) -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw SigningError(.invalidKey, "cannot read the key file", source: path)
+            throw SigningError(.invalidKey, "cannot read the key file (\(String(cString: strerror(errno)))); make a key pair with `distill keygen --type ecdsa-p256 NAME`",
+                               source: path)
         }
         defer { try? handle.close() }
         let data: Data

@@ -6,12 +6,17 @@ struct APKCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apk",
         abstract: "Inspect and verify .apk packages.",
+        discussion: """
+            Examples:
+              distill apk inspect curl-7.83.1-r1.apk
+              distill apk verify --keyring /etc/apk/keys repo/x86_64/*.apk
+            """,
         subcommands: [APKInspectCommand.self, APKVerifyCommand.self]
     )
 }
 
 /// `distill apk inspect FILE.apk`.
-struct APKInspectCommand: ParsableCommand {
+struct APKInspectCommand: ParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Print a package's .PKGINFO fields, identity, signer, sections, scripts and file list.",
@@ -32,6 +37,8 @@ struct APKInspectCommand: ParsableCommand {
     @Argument(help: "The .apk to inspect.")
     var file: String
 
+    @OptionGroup var consoleOptions: ConsoleOptions
+
     func run() throws {
         let keyring = try Keyring(paths: keyrings)
         let package = try APKFile.read(path: file, options: APKFile.Options(keyring: keyring))
@@ -40,13 +47,14 @@ struct APKInspectCommand: ParsableCommand {
 }
 
 /// `distill apk verify --keyring DIR FILE.apk…`.
-struct APKVerifyCommand: ParsableCommand {
+struct APKVerifyCommand: ParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify packages like `apk verify`: signature, datahash and structure.",
         discussion: """
             Prints one line per file: OK, UNTRUSTED (signed by a key not in the keyring), unsigned, \
-            BAD signature, BAD datahash, or ERROR with the problem. Exits 1 unless every file is OK.
+            BAD signature, BAD datahash, or ERROR with the problem. Exits 3 (verification failed) \
+            unless every file is OK.
 
             Example:
               distill apk verify --keyring keys/ repo/x86_64/*.apk
@@ -58,6 +66,8 @@ struct APKVerifyCommand: ParsableCommand {
 
     @Argument(help: "The .apk files to verify.")
     var files: [String]
+
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func validate() throws {
         if keyrings.isEmpty { throw ValidationError("--keyring is required: the keys to trust") }
@@ -77,7 +87,7 @@ struct APKVerifyCommand: ParsableCommand {
                 failed = true
             }
         }
-        if failed { throw ExitCode(1) }
+        if failed { throw ExitCode(ExitStatus.verificationFailed) }
     }
 }
 

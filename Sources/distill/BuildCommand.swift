@@ -7,7 +7,7 @@ import Signing
 
 /// `distill build CONFIG TAG OUT`: the product — an OCI image (layout directory or docker
 /// archive) with SPDX SBOMs, optionally signed.
-struct BuildCommand: AsyncParsableCommand {
+struct BuildCommand: AsyncParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build an OCI image from an apko.yaml: an OCI layout directory or a docker-archive tarball, with SPDX SBOMs.",
@@ -51,12 +51,14 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var flags: BuildFlags
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func run() async throws {
+        let console = consoleOptions.console()
         let environment = ProcessInfo.processInfo.environment
         let overrides = options.overrides(sourceDateEpoch: environment["SOURCE_DATE_EPOCH"])
         let loaded = try ConfigLoader.load(path: config, includeSearchPaths: options.includePaths).applying(overrides)
-        Terminal.warn(loaded.warnings.map(\.description))
+        console.warnVerbatim(loaded.warnings.map(\.description))
         let epoch = try overrides.buildEpoch()
         let lock = try flags.lockfile.map { try Lockfile.read(path: $0) }
         let key = try signKey.map { try SigningKeyFile.readPrivateKey(at: $0) }
@@ -64,24 +66,23 @@ struct BuildCommand: AsyncParsableCommand {
         let buildOptions = BuildOptions(
             reference: tag, output: output, epoch: epoch, compressionLevel: flags.compressionLevel, writesSBOMs: sbom,
             sbomDirectory: sbomPath, lockfile: lock, lockfileName: flags.lockfile ?? "the lock file", signingKey: key,
-            toolVersion: DistillVersion.current, progress: flags.progress())
-        try await flags.reportingFailures {
-            let report = try await pipeline.build(loaded, options: buildOptions)
-            Terminal.warn(report.warnings)
-            let progress = flags.progress()
-            for image in report.images {
-                progress("\(image.architecture.apkName): \(image.manifestDigest), \(image.packages.count) packages, \(image.layerDigests.count) layer(s)")
-            }
-            for file in report.sbomFiles { progress("wrote \(file)") }
-            for line in report.signatures { progress(line) }
-            print(report.indexDigest)
+            toolVersion: DistillVersion.current, progress: console.steps, progressEvents: console.events)
+        let report = try await pipeline.build(loaded, options: buildOptions)
+        console.finish()
+        console.warn(report.warnings)
+        let progress = console.steps
+        for image in report.images {
+            progress("\(image.architecture.apkName): \(image.manifestDigest), \(image.packages.count) packages, \(image.layerDigests.count) layer(s)")
         }
+        for file in report.sbomFiles { progress("wrote \(file)") }
+        for line in report.signatures { progress(line) }
+        print(report.indexDigest)
     }
 }
 
 /// `distill build-minirootfs CONFIG OUT.tar.gz`: the rootfs of one architecture as a single gzip
 /// tarball.
-struct BuildMinirootfsCommand: AsyncParsableCommand {
+struct BuildMinirootfsCommand: AsyncParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "build-minirootfs",
         abstract: "Build the rootfs of one architecture as a single .tar.gz (apko build-minirootfs).",
@@ -108,6 +109,7 @@ struct BuildMinirootfsCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var flags: BuildFlags
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func validate() throws {
         guard options.architectures.isEmpty else {
@@ -116,20 +118,20 @@ struct BuildMinirootfsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let console = consoleOptions.console()
         let environment = ProcessInfo.processInfo.environment
         var overrides = options.overrides(sourceDateEpoch: environment["SOURCE_DATE_EPOCH"])
         overrides.architectures = [buildArchitecture ?? "host"]
         let loaded = try ConfigLoader.load(path: config, includeSearchPaths: options.includePaths).applying(overrides)
-        Terminal.warn(loaded.warnings.map(\.description))
+        console.warnVerbatim(loaded.warnings.map(\.description))
         let epoch = try overrides.buildEpoch()
         let lock = try flags.lockfile.map { try Lockfile.read(path: $0) }
         let pipeline = Pipeline(options: try pipelineOptions.repositoryOptions(environment: environment))
-        try await flags.reportingFailures {
-            let report = try await pipeline.buildMinirootfs(
-                loaded, output: output, epoch: epoch, compressionLevel: flags.compressionLevel, lockfile: lock,
-                lockfileName: flags.lockfile ?? "the lock file", progress: flags.progress())
-            Terminal.warn(report.warnings)
-            print(report.digest)
-        }
+        let report = try await pipeline.buildMinirootfs(
+            loaded, output: output, epoch: epoch, compressionLevel: flags.compressionLevel, lockfile: lock,
+            lockfileName: flags.lockfile ?? "the lock file", progress: console.steps, progressEvents: console.events)
+        console.finish()
+        console.warn(report.warnings)
+        print(report.digest)
     }
 }

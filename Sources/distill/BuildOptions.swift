@@ -1,15 +1,5 @@
 import ArgumentParser
 import Distill
-import Foundation
-
-/// `--log-level`: how much a build tells on standard error.
-enum LogLevel: String, ExpressibleByArgument, CaseIterable, Comparable {
-    case error, warn, info, debug
-
-    static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
-}
 
 /// The flags `build` and `build-minirootfs` share beyond the config and repository ones.
 struct BuildFlags: ParsableArguments {
@@ -23,33 +13,4 @@ struct BuildFlags: ParsableArguments {
                                valueName: "file"))
     var lockfile: String?
 
-    @Option(name: .customLong("log-level"),
-            help: ArgumentHelp("error, warn, info (each step) or debug (each step, and what the build was doing when it failed).",
-                               valueName: "level"))
-    var logLevel = LogLevel.warn
-
-    /// Where progress lines go: standard error, at `info` and above.
-    func progress() -> @Sendable (String) -> Void {
-        let level = logLevel
-        return { line in
-            if level >= .info { FileHandle.standardError.write(Data("info: \(line)\n".utf8)) }
-        }
-    }
-
-    /// Runs a build step: a ``DistillError`` is printed as one line (plus resolution details, and at
-    /// `debug` the steps it happened in), then the command exits 1.
-    func reportingFailures(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let error as DistillError {
-            var text = "Error: \(error.message)\n"
-            for line in error.details { text += "  \(line)\n" }
-            if logLevel >= .debug {
-                for step in error.context { text += "  while \(step)\n" }
-                text += "  (\(error.kind.rawValue) error)\n"
-            }
-            FileHandle.standardError.write(Data(text.utf8))
-            throw ExitCode.failure
-        }
-    }
 }

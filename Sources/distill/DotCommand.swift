@@ -4,7 +4,7 @@ import Distill
 import Foundation
 
 /// `distill dot CONFIG`: the resolved dependency graph in Graphviz form.
-struct DotCommand: AsyncParsableCommand {
+struct DotCommand: AsyncParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "dot",
         abstract: "Print the resolved dependency graph as Graphviz dot.",
@@ -27,17 +27,17 @@ struct DotCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
     @OptionGroup var pipelineOptions: PipelineOptions
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func run() async throws {
+        let console = consoleOptions.console()
         let environment = ProcessInfo.processInfo.environment
         let loaded = try ConfigLoader.load(path: config, includeSearchPaths: options.includePaths)
             .applying(options.overrides(sourceDateEpoch: environment["SOURCE_DATE_EPOCH"]))
-        Terminal.warn(loaded.warnings.map(\.description))
+        console.warnVerbatim(loaded.warnings.map(\.description))
         let pipeline = Pipeline(options: try pipelineOptions.repositoryOptions(environment: environment))
-        try await Terminal.reportingFailures {
-            let resolved = try await pipeline.resolve(loaded)
-            Terminal.warn(resolved.warnings)
-            print(try resolved.dot(spanningTree: spanningTree), terminator: "")
-        }
+        let resolved = try await pipeline.resolve(loaded)
+        console.warn(resolved.warnings)
+        print(try resolved.dot(spanningTree: spanningTree), terminator: "")
     }
 }

@@ -8,12 +8,17 @@ struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
         abstract: "Show, verify and build signed APKINDEX.tar.gz repository indexes.",
+        discussion: """
+            Examples:
+              distill index verify --keyring /etc/apk/keys x86_64/APKINDEX.tar.gz
+              distill index build --key me.rsa -o x86_64/APKINDEX.tar.gz x86_64/*.apk
+            """,
         subcommands: [IndexShowCommand.self, IndexVerifyCommand.self, IndexBuildCommand.self]
     )
 }
 
 /// `distill index show [--keyring DIR] APKINDEX.tar.gz`.
-struct IndexShowCommand: ParsableCommand {
+struct IndexShowCommand: ParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Print an index's signature status, then its packages (name, version, arch, C:).",
@@ -34,6 +39,8 @@ struct IndexShowCommand: ParsableCommand {
     @Argument(help: "The APKINDEX.tar.gz to show.")
     var file: String
 
+    @OptionGroup var consoleOptions: ConsoleOptions
+
     func run() throws {
         let index = try APKIndexFile.read(path: file, keyring: try Keyring(paths: keyrings), requiresTrust: false)
         print(Report.indexListing(path: file, index: index, format: format.value), terminator: "")
@@ -41,13 +48,13 @@ struct IndexShowCommand: ParsableCommand {
 }
 
 /// `distill index verify --keyring DIR APKINDEX.tar.gz…`.
-struct IndexVerifyCommand: ParsableCommand {
+struct IndexVerifyCommand: ParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify indexes' signatures and records.",
         discussion: """
             Prints one line per index: OK with its signers, UNTRUSTED, unsigned, BAD signature, or \
-            ERROR with the problem. Exits 1 unless every index is OK.
+            ERROR with the problem. Exits 3 (verification failed) unless every index is OK.
 
             Example:
               distill index verify --keyring /etc/apk/keys APKINDEX.tar.gz
@@ -59,6 +66,8 @@ struct IndexVerifyCommand: ParsableCommand {
 
     @Argument(help: "The APKINDEX.tar.gz files to verify.")
     var files: [String]
+
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func validate() throws {
         if keyrings.isEmpty { throw ValidationError("--keyring is required: the keys to trust") }
@@ -78,12 +87,12 @@ struct IndexVerifyCommand: ParsableCommand {
                 failed = true
             }
         }
-        if failed { throw ExitCode(1) }
+        if failed { throw ExitCode(ExitStatus.verificationFailed) }
     }
 }
 
 /// `distill index build --key NAME.rsa -o APKINDEX.tar.gz FILE.apk…`.
-struct IndexBuildCommand: ParsableCommand {
+struct IndexBuildCommand: ParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build and sign an APKINDEX.tar.gz for packages, as `apk index` and abuild-sign do.",
@@ -114,6 +123,8 @@ struct IndexBuildCommand: ParsableCommand {
 
     @Argument(help: "The .apk files to index.")
     var files: [String]
+
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one .apk file to index") }

@@ -4,7 +4,7 @@ import DistillCrypto
 import Signing
 
 /// `distill keygen NAME`: a signing key pair.
-struct KeygenCommand: ParsableCommand {
+struct KeygenCommand: ParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygen",
         abstract: "Generate a signing key pair.",
@@ -52,6 +52,8 @@ struct KeygenCommand: ParsableCommand {
 
     @Argument(help: "The key's name, optionally with a directory: NAME.rsa and NAME.rsa.pub (apk) or NAME.key and NAME.pub (--type) are written.")
     var name: String
+
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func run() throws {
         guard let type else {

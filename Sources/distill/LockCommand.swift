@@ -4,7 +4,7 @@ import Distill
 import Foundation
 
 /// `distill lock CONFIG [-o FILE]`: resolve and record the exact packages in apko.lock.json.
-struct LockCommand: AsyncParsableCommand {
+struct LockCommand: AsyncParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "lock",
         abstract: "Resolve a config and write apko's lock file: exact packages with byte ranges and checksums.",
@@ -28,19 +28,20 @@ struct LockCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
     @OptionGroup var pipelineOptions: PipelineOptions
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func run() async throws {
+        let console = consoleOptions.console()
         let environment = ProcessInfo.processInfo.environment
         let loaded = try ConfigLoader.load(path: config, includeSearchPaths: options.includePaths)
             .applying(options.overrides(sourceDateEpoch: environment["SOURCE_DATE_EPOCH"]))
-        Terminal.warn(loaded.warnings.map(\.description))
+        console.warnVerbatim(loaded.warnings.map(\.description))
         let pipeline = Pipeline(options: try pipelineOptions.repositoryOptions(environment: environment))
         let destination = output ?? Pipeline.defaultLockPath(forConfig: config)
-        try await Terminal.reportingFailures {
-            let resolved = try await pipeline.resolve(loaded)
-            Terminal.warn(resolved.warnings)
-            let lock = try await pipeline.lock(resolved, configName: config)
-            try lock.write(to: destination)
-        }
+        let resolved = try await pipeline.resolve(loaded, progress: console.events)
+        console.warn(resolved.warnings)
+        let lock = try await pipeline.lock(resolved, configName: config, progress: console.events)
+        console.finish()
+        try lock.write(to: destination)
     }
 }

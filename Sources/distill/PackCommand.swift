@@ -4,7 +4,7 @@ import ArgumentParser
 import Foundation
 
 /// `distill pack … DIR OUT.apk`: a directory into a signed package.
-struct PackCommand: ParsableCommand {
+struct PackCommand: ParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "pack",
         abstract: "Pack a directory into a signed .apk, laid out as abuild makes one.",
@@ -54,6 +54,8 @@ struct PackCommand: ParsableCommand {
 
     @Argument(help: "The directory whose contents become the package's files.") var directory: String
     @Argument(help: "The .apk to write.") var output: String
+
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func run() throws {
         let epoch = try BuildEpoch.resolve(buildDate: nil, sourceDateEpoch: ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"])

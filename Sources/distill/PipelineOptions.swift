@@ -55,22 +55,3 @@ struct PipelineOptions: ParsableArguments {
     }
 }
 
-/// Prints what the pipeline has to say on stderr.
-enum Terminal {
-    static func warn(_ lines: [String]) {
-        for line in lines { FileHandle.standardError.write(Data("warning: \(line)\n".utf8)) }
-    }
-
-    /// Runs `body`; a ``DistillError`` is printed as its message and detail lines, then the
-    /// command exits 1. Other errors go to ArgumentParser, which prints them.
-    static func reportingFailures(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let error as DistillError {
-            var text = "Error: \(error.message)\n"
-            for line in error.details { text += "  \(line)\n" }
-            FileHandle.standardError.write(Data(text.utf8))
-            throw ExitCode.failure
-        }
-    }
-}

@@ -3,7 +3,7 @@ import Foundation
 import OCI
 
 /// `distill push OCI-DIR REF`: pushes an image that is already built.
-struct PushCommand: AsyncParsableCommand {
+struct PushCommand: AsyncParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "push",
         abstract: "Push an image from an OCI layout directory to a registry.",
@@ -11,7 +11,8 @@ struct PushCommand: AsyncParsableCommand {
             Blobs the registry already has are skipped; manifests go by digest, then the index, and \
             the tag is set only when everything below it is in place. Signatures and attestations \
             stored in the layout (cosign's layout) follow under cosign's sha256-<digest>.sig/.att \
-            tags. Prints the pushed reference with its digest.
+            tags. Prints the pushed reference with its digest. Progress (bytes pushed) goes to \
+            standard error; see `distill --help` for its format.
 
             Example:
               distill push out/ registry.example/app:1.0
@@ -30,11 +31,14 @@ struct PushCommand: AsyncParsableCommand {
     var image: String?
 
     @OptionGroup var registry: RegistryOptions
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func run() async throws {
+        let console = consoleOptions.console()
         let target = try ImageReference(parsing: reference)
         let access = try registry.access(environment: ProcessInfo.processInfo.environment)
-        let report = try await LayoutPush.push(layout: layout, refName: image, to: target, access: access)
+        let report = try await LayoutPush.push(layout: layout, refName: image, to: target, access: access, progress: console.events)
+        console.finish()
         print("\(target.name)@\(report.image.digest)")
     }
 }

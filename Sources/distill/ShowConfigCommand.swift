@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 
 /// `distill show-config CONFIG`: prints the merged, defaulted config.
-struct ShowConfigCommand: ParsableCommand {
+struct ShowConfigCommand: ParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "show-config",
         abstract: "Print an apko config with its includes merged and apko's defaults filled in.",
@@ -22,12 +22,12 @@ struct ShowConfigCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
+    @OptionGroup var consoleOptions: ConsoleOptions
+
     func run() throws {
         let overrides = options.overrides(sourceDateEpoch: ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"])
         let shown = try ShowConfig.output(forConfigAt: config, includeSearchPaths: options.includePaths, overrides: overrides)
-        for warning in shown.warnings {
-            FileHandle.standardError.write(Data((warning.description + "\n").utf8))
-        }
+        consoleOptions.console().warnVerbatim(shown.warnings.map(\.description))
         print(shown.text, terminator: "")
     }
 }

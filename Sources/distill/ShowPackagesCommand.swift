@@ -4,7 +4,7 @@ import Distill
 import Foundation
 
 /// `distill show-packages CONFIG`: the packages a build would install, per architecture.
-struct ShowPackagesCommand: AsyncParsableCommand {
+struct ShowPackagesCommand: AsyncParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "show-packages",
         abstract: "Print the packages and versions a config resolves to, in install order.",
@@ -32,19 +32,19 @@ struct ShowPackagesCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
     @OptionGroup var pipelineOptions: PipelineOptions
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func run() async throws {
+        let console = consoleOptions.console()
         let environment = ProcessInfo.processInfo.environment
         let listFormat = try PackageListFormat(format)
         let loaded = try ConfigLoader.load(path: config, includeSearchPaths: options.includePaths)
             .applying(options.overrides(sourceDateEpoch: environment["SOURCE_DATE_EPOCH"]))
-        Terminal.warn(loaded.warnings.map(\.description))
+        console.warnVerbatim(loaded.warnings.map(\.description))
         let lock = try lockfile.map { try Lockfile.read(path: $0) }
         let pipeline = Pipeline(options: try pipelineOptions.repositoryOptions(environment: environment))
-        try await Terminal.reportingFailures {
-            let resolved = try await pipeline.resolve(loaded, lockfile: lock, lockfileName: lockfile ?? "")
-            Terminal.warn(resolved.warnings)
-            print(listFormat.render(resolved.images), terminator: "")
-        }
+        let resolved = try await pipeline.resolve(loaded, lockfile: lock, lockfileName: lockfile ?? "")
+        console.warn(resolved.warnings)
+        print(listFormat.render(resolved.images), terminator: "")
     }
 }

@@ -5,7 +5,7 @@ import Signing
 
 /// `distill sign --key KEY OCI-DIR|REF`: cosign-compatible signatures (and SBOM attestations)
 /// for an image that is already built or published.
-struct SignCommand: AsyncParsableCommand {
+struct SignCommand: AsyncParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign",
         abstract: "Sign an image (and attest its SBOMs) in cosign's format.",
@@ -40,6 +40,8 @@ struct SignCommand: AsyncParsableCommand {
 
     @Argument(help: ArgumentHelp("An OCI layout directory or an image reference.", valueName: "OCI-DIR|REF"))
     var image: String
+
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func run() async throws {
         let location = try ImageLocation.parse(image, refName: refName)

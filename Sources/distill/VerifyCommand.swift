@@ -4,7 +4,7 @@ import OCI
 import Signing
 
 /// `distill verify --key PUB OCI-DIR|REF`: checks every signature and SBOM attestation.
-struct VerifyCommand: AsyncParsableCommand {
+struct VerifyCommand: AsyncParsableCommand, ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify an image's cosign signatures and SBOM attestations.",
@@ -14,7 +14,7 @@ struct VerifyCommand: AsyncParsableCommand {
             manifest's digest (and, for a registry image, the reference given); the \
             sha256-<hex>.att attestation's envelope verifies, its subject is the manifest's digest \
             and its predicate is an SPDX 2.3 document. Prints one line per check and exits \
-            non-zero if any fails.
+            3 (verification failed) if any fails.
 
             Examples:
               distill verify --key keys/image.pub out/
@@ -40,6 +40,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("An OCI layout directory or an image reference.", valueName: "OCI-DIR|REF"))
     var image: String
 
+    @OptionGroup var consoleOptions: ConsoleOptions
+
     func run() async throws {
         let location = try ImageLocation.parse(image, refName: refName)
         let key = try SigningKeyFile.readPublicKey(at: key)
@@ -47,6 +49,6 @@ struct VerifyCommand: AsyncParsableCommand {
         let report = try await SigningOperations.verify(location, publicKey: key, identity: identity,
                                                         requireAttestations: !signaturesOnly, access: registry.access(environment: ProcessInfo.processInfo.environment))
         for item in report.items { print(item.line) }
-        if !report.passed { throw ExitCode(1) }
+        if !report.passed { throw ExitCode(ExitStatus.verificationFailed) }
     }
 }

@@ -108,7 +108,7 @@ import TestSupport
         }
         let path = Fixtures.url(fixture.path).path
         let output = try DistillBinary.run(["apk", "verify", "--keyring", "keys", path], in: scratch, expectSuccess: false)
-        #expect(output.status == (fixture.verdict == .ok ? 0 : 1))
+        #expect(output.status == (fixture.verdict == .ok ? 0 : 3))   // 3: verification failed
         #expect(output.text.hasPrefix("\(path): \(fixture.verdict.rawValue)"))
         #expect(output.text.contains("BAD datahash") == !fixture.dataHashMatches)
         #expect(output.text.split(separator: "\n").count == 1)
@@ -128,7 +128,7 @@ import TestSupport
         let trusted = try DistillBinary.run(["index", "verify", "--keyring", "keys", path], in: scratch)
         #expect(trusted.text.hasPrefix("\(path): OK (signed by "))
         let untrusted = try DistillBinary.run(["index", "verify", "--keyring", "empty", path], in: scratch, expectSuccess: false)
-        #expect(untrusted.status == 1)
+        #expect(untrusted.status == 3)
         #expect(untrusted.text.hasPrefix("\(path): UNTRUSTED (signed by \(fixture.signers[0].keyName)"))
     }
 
@@ -154,7 +154,7 @@ import TestSupport
         try scratch.write("not.apk", text: "hello")
         let result = try DistillBinary.run(["apk", "verify", "--keyring", Fixtures.url("keys/alpine").path, "not.apk", "missing.apk"],
                                            in: scratch, expectSuccess: false)
-        #expect(result.status == 1)
+        #expect(result.status == 3)
         let lines = result.text.split(separator: "\n").map(String.init)
         #expect(lines.count == 2)
         #expect(lines[0].hasPrefix("not.apk: ERROR: input is not gzip"))

@@ -175,13 +175,24 @@ struct RegistryPushTests {
         let denied = try DistillBinary.run(["push", "layout", target], in: scratch, environment: ["HOME": scratch.url.path],
                                            expectSuccess: false)
         #expect(denied.status != 0)
-        #expect(denied.standardError.hasPrefix("Error: \(registry.host): HEAD /v2/distill/cli/blobs/sha256:"))
-        #expect(denied.standardError.hasSuffix("needs credentials (Basic authentication) (docker login \(registry.host), or --registry-username/--registry-password)\n"))
+        // The push reports its start as a `progress:` line (stderr is not a terminal) before failing.
+        let deniedError = denied.standardError.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("progress: ") }.joined(separator: "\n")
+        #expect(deniedError.hasPrefix("Error: \(registry.host): HEAD /v2/distill/cli/blobs/sha256:"))
+        #expect(deniedError.hasSuffix("needs credentials (Basic authentication) (docker login \(registry.host), or --registry-username/--registry-password)\n"))
 
         try FileManager.default.createDirectory(atPath: scratch.path("docker"), withIntermediateDirectories: true)
         try scratch.write("docker/config.json", text: "{\"auths\":{\"\(registry.host)\":{\"auth\":\"\(Data("ci:pw".utf8).base64EncodedString())\"}}}")
         let pushed = try DistillBinary.run(["push", "layout", target], in: scratch, environment: ["DOCKER_CONFIG": scratch.path("docker")])
         #expect(pushed.text == "\(registry.host)/distill/cli@\(image.index.descriptor.digest)\n")
+        // Progress (stderr is not a terminal): a start with the image's bytes and done once the
+        // tag is set (`run` lines only appear for an item quiet for 10 s).
+        let progress = pushed.standardError.split(separator: "\n").filter { $0.hasPrefix("progress: push \(target) ") }
+        #expect(progress.count == pushed.standardError.split(separator: "\n").count, "\(pushed.standardError)")
+        let bytes = image.images.flatMap { $0.blobs.map(\.descriptor.size) + [$0.manifest.descriptor.size] }.reduce(0, +)
+            + image.index.descriptor.size
+        #expect(progress.first == "progress: push \(target) 0/\(bytes) start")
+        #expect(progress.last == "progress: push \(target) \(bytes)/\(bytes) done")
         #expect(try registry.headManifest("distill/cli", "1.0", user: "ci:pw")["docker-content-digest"] == image.index.descriptor.digest.description)
 
         let again = try DistillBinary.run(["push", "layout", "\(registry.host)/distill/cli:again", "--registry-username", "ci",

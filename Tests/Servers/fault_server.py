@@ -17,6 +17,7 @@ repository at http://127.0.0.1:PORT/<mode>/<path under ROOT>:
   notfound     every request answers 404
   rotate       every answer carries a new ETag and If-None-Match is ignored (always 200)
   auth-U-P     requires HTTP basic authentication as user U, password P (401 otherwise)
+  slow         sends the body 512 bytes at a time, 0.1 s apart (for progress while downloading)
 
 Every request is appended to LOG_FILE as one JSON object per line: method, path, mode, status,
 the If-None-Match and Authorization headers it carried, and the body bytes sent.
@@ -29,6 +30,7 @@ import os
 import socketserver
 import sys
 import threading
+import time
 
 ROOT, PORT_FILE, LOG_FILE = sys.argv[1], sys.argv[2], sys.argv[3]
 seen = set()
@@ -121,8 +123,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = content[: len(content) // 2]
         elif long:
             body = content + b"\0" * 64
-        self.wfile.write(body)
-        self.wfile.flush()
+        if mode == "slow":
+            for start in range(0, len(body), 512):
+                self.wfile.write(body[start:start + 512])
+                self.wfile.flush()
+                time.sleep(0.1)
+        else:
+            self.wfile.write(body)
+            self.wfile.flush()
         self.record(mode, 200, len(body))
         if cut or short or long:
             self.close_connection = True

@@ -82,7 +82,7 @@ struct LayoutSigningTests {
         #expect(lines.contains("OK att \(layout.fixture.image.images[1].manifest.descriptor.digest) (linux/arm64)"))
 
         let bad = try DistillBinary.run(["verify", "--key", other.publicPath, layout.directory], in: layout.scratch, expectSuccess: false)
-        #expect(bad.status == 1)
+        #expect(bad.status == 3)   // verification failed
         let badLines = bad.text.split(separator: "\n").map(String.init)
         #expect(badLines.count == 6)
         #expect(badLines.allSatisfy { $0.hasPrefix("FAIL ") })
@@ -193,7 +193,7 @@ struct LayoutSigningTests {
             "FAIL att \(arm) (linux/arm64): subject digest differs (sha256:\(amd.hex))",
         ])
         let cli = try DistillBinary.run(["verify", "--key", layout.key.publicPath, layout.directory], in: layout.scratch, expectSuccess: false)
-        #expect(cli.status == 1)
+        #expect(cli.status == 3)
         #expect(cli.text == report.items.map { $0.line + "\n" }.joined())
         let signaturesOnly = try await layout.verify(requireAttestations: false)
         #expect(signaturesOnly.items.filter { !$0.passed }.map(\.kind) == [.signatures, .signatures, .attestations])

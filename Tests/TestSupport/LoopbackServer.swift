@@ -1,9 +1,9 @@
 import Foundation
 
 /// Tests/Servers/fault_server.py running in the background on 127.0.0.1 and a free port,
-/// serving a directory with fault modes (see the script). Started like ``ExternalTool`` starts
-/// tools (default signal mask), stopped by PID when the last reference goes away.
-public final class LoopbackServer {
+/// serving a directory with fault modes (see the script). Started and stopped like every test
+/// server (``BackgroundProcess``): by PID, when the last reference goes away.
+public final class LoopbackServer: Sendable {
     /// One request as the server logged it.
     public struct LoggedRequest: Sendable, Hashable {
         /// `GET` or `HEAD`.
@@ -22,7 +22,7 @@ public final class LoopbackServer {
 
     /// `http://127.0.0.1:PORT`.
     public let baseURL: String
-    private let process: Process
+    private let server: BackgroundProcess
     private let logURL: URL
 
     /// Serves `root` (logging to a file in `scratch`).
@@ -32,27 +32,14 @@ public final class LoopbackServer {
         logURL = scratch.url.appendingPathComponent(".server-log-\(stamp)")
         try Data().write(to: logURL)
         let script = Fixtures.repositoryRoot.appendingPathComponent("Tests/Servers/fault_server.py").path
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", ExternalTool.launcher, "python3", script, root.path, portURL.path, logURL.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !FileManager.default.fileExists(atPath: portURL.path) {
-            guard process.isRunning, ContinuousClock.now < deadline else {
-                kill(process.processIdentifier, SIGKILL)
-                throw ExternalTool.Failure(description: "the loopback server did not start")
-            }
-            Thread.sleep(forTimeInterval: 0.01)
+        server = try BackgroundProcess(["python3", script, root.path, portURL.path, logURL.path], in: scratch,
+                                       logName: ".server-output-\(stamp)")
+        guard server.wait(until: { FileManager.default.fileExists(atPath: portURL.path) }) else {
+            server.stop()
+            throw ExternalTool.Failure(description: "the loopback server did not start: \(server.log)")
         }
         let port = try String(contentsOf: portURL, encoding: .utf8)
         baseURL = "http://127.0.0.1:\(port)"
-    }
-
-    deinit {
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
     }
 
     /// The URL of `path` under fault mode `mode` (`ok`, `fail500once`, `cutonce`, …).

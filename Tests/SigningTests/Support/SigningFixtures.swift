@@ -104,57 +104,7 @@ struct KeyPairFixture {
     var publicKey: PublicKey { privateKey.publicKey }
 }
 
-/// cosign 2.5 from Debian trixie, unpacked by scripts/oracles.sh into
-/// `$DISTILL_ORACLES/cosign` (default `$TMPDIR/distill-oracles/cosign`).
-enum Cosign {
-    static let path: Result<String, any Error> = Result {
-        let environment = ProcessInfo.processInfo.environment
-        let temporary = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        let root = environment["DISTILL_ORACLES"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(temporary)/distill-oracles"
-        let binary = "\(root)/cosign/usr/bin/cosign"
-        if !FileManager.default.isExecutableFile(atPath: binary) {
-            let scratch = try ScratchDirectory()
-            let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/oracles.sh").path
-            try ExternalTool.run(script, ["ensure_cosign"], in: scratch, timeout: .seconds(900))
-        }
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ExternalTool.Failure(description: "scripts/oracles.sh ensure_cosign did not install \(binary)")
-        }
-        return binary
-    }
-
-    /// Runs cosign offline (no TUF, no Rekor: key-based verification with the tlog ignored).
-    @discardableResult
-    static func run(_ arguments: [String], in scratch: ScratchDirectory, environment: [String: String] = [:]) throws -> ExternalTool.Output {
-        let binary = try path.get()
-        let settings = ["COSIGN_EXPERIMENTAL": "0", "SIGSTORE_NO_CACHE": "1", "TUF_ROOT": scratch.path("tuf"),
-                        "HOME": scratch.url.path].merging(environment) { _, new in new }
-        let assignments = settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        return try ExternalTool.run("env", assignments + [binary] + arguments, in: scratch, expectSuccess: false)
-    }
-}
-
-/// A docker-registry on a free loopback port (scripts/test-registry.sh), stopped by PID when
-/// the value goes away.
-final class TestRegistry: Sendable {
-    /// `127.0.0.1:PORT`.
-    let address: String
-    private let scratch: ScratchDirectory
-
-    init() throws {
-        scratch = try ScratchDirectory()
-        let output = try ExternalTool.run(Self.script, ["start", scratch.path("registry")], in: scratch, timeout: .seconds(300))
-        address = output.text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    deinit {
-        _ = try? ExternalTool.run(Self.script, ["stop", scratch.path("registry")], in: scratch)
-    }
-
-    private static var script: String {
-        Fixtures.repositoryRoot.appendingPathComponent("scripts/test-registry.sh").path
-    }
-
+extension LocalRegistry {
     /// Access to this registry (loopback, so plain HTTP).
     var access: RegistryAccess {
         RegistryAccess(http: URLSessionHTTPClient(), retry: RetryPolicy(attempts: 2, initialDelay: .milliseconds(100)))
@@ -162,7 +112,7 @@ final class TestRegistry: Sendable {
 
     /// A client for the registry.
     func client() throws -> RegistryClient {
-        try access.client(for: ImageReference(parsing: "\(address)/x/y:z"))
+        try access.client(for: ImageReference(parsing: "\(host)/x/y:z"))
     }
 }
 
