@@ -110,12 +110,11 @@ timed() {
 }
 
 # The image build: cold (empty cache: verify, expand, compose, compress), beside the apk-less
-# baseline and the limit. Both references write to /dev/null while the build writes its cache and
-# an fsynced layer next to the output: on a disk other processes keep busy, compare the CPU rows.
-#
 # baseline `tar -c rootfs | gzip -6` on the unpacked result and the "physical limit" (inflate all
 # package data + deflate the layer with pigz, the same bytes); then warm (cache filled: the layer
-# comes from the layer cache). Peak RSS from /usr/bin/time -v.
+# comes from the layer cache). Peak RSS from /usr/bin/time -v. The references write to /dev/null
+# while the build writes its cache and an fsynced layer next to the output: on a disk other
+# processes keep busy, compare the CPU rows.
 build_rows() {  # label, repository, config, with-tar-baseline (1/0)
     local label=$1 repo=$2 config=$3 with_baseline=$4
     scripts/oracles.sh ensure_apt pigz >/dev/null 2>&1 || true
