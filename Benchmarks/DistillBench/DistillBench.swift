@@ -3,7 +3,6 @@ import ArgumentParser
 import Archive
 import DistillCrypto
 import Foundation
-import Resolver
 
 /// Speed measurements for `make bench` (scripts/bench.sh). Each subcommand measures one thing and
 /// prints `name value unit` lines for the script to tabulate; none of them passes or fails.
@@ -12,7 +11,7 @@ struct DistillBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill-bench",
         abstract: "Distill's speed measurements (run through scripts/bench.sh).",
-        subcommands: [IndexParse.self, Resolve.self, VerifyAPK.self, GzipWrite.self, MakeIndex.self, MakeTree.self, Baseline.self,
+        subcommands: [IndexParse.self, VerifyAPK.self, GzipWrite.self, MakeIndex.self, MakeTree.self, Baseline.self,
                       ResolveEach.self, ResolveWorld.self, MakeRepositoryTrees.self]
     )
 }
@@ -81,82 +80,6 @@ final class HashingObserver: GzipMemberObserver {
 
     func gzipReader(consumed bytes: UnsafeRawBufferPointer, member: Int) throws {
         hasher.update(bytes)
-    }
-}
-
-/// The resolver on a 100,000-entry index shaped like the one in ResolverPerformanceTests (25,000
-/// names, four versions each, so:/cmd: provides, up to three dependencies on earlier names), read
-/// through `IndexText` as a real index would be: parse, build the `PackageIndex`, solve a
-/// 300-package world.
-struct Resolve: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "resolve", abstract: "Parse, index and solve a synthetic index.")
-
-    @Option(help: "Label for the output lines.") var label: String
-    @Option(help: "Package names (each in four versions).") var names = 25_000
-    @Option(help: "World size.") var world = 300
-    @Option(help: "Repetitions (the fastest counts).") var runs = 3
-
-    func run() throws {
-        let text = Array(IndexText.write(Self.syntheticIndex(names: names, versions: 4)).utf8)
-        let packages = try IndexText.parse(text)
-        let parseSeconds = try fastest(runs: runs) { try IndexText.parse(text) }
-        let index = try PackageIndex(repositories: [Repository(name: "synthetic", packages: packages)])
-        let buildSeconds = try fastest(runs: runs) {
-            try PackageIndex(repositories: [Repository(name: "synthetic", packages: packages)])
-        }
-        var random = SplitMix(seed: 42)
-        var worldNames: [Dependency] = []
-        var chosen = Set<Int>()
-        while worldNames.count < world {
-            let number = names * 4 / 5 + Int(random.next() % UInt64(names / 5))
-            if chosen.insert(number).inserted { worldNames.append(Dependency(name: "pkg\(number)")) }
-        }
-        let installed = try Resolver(index: index).resolve(world: worldNames).packages.count
-        let solveSeconds = try fastest(runs: runs) { try Resolver(index: index).resolve(world: worldNames) }
-        report("\(label).records", Double(packages.count), "records")
-        report("\(label).installed", Double(installed), "packages")
-        report("\(label).parse", parseSeconds, "s")
-        report("\(label).build", buildSeconds, "s")
-        report("\(label).solve", solveSeconds, "s")
-    }
-
-    /// The same records as ResolverPerformanceTests.syntheticIndex, so the numbers compare.
-    static func syntheticIndex(names: Int, versions: Int) -> [PackageInfo] {
-        var random = SplitMix(seed: 0x5eed)
-        var packages: [PackageInfo] = []
-        packages.reserveCapacity(names * versions)
-        for number in 0..<names {
-            let dependencyCount = number < 8 ? 0 : Int(random.next() % 4)
-            var depends: [Dependency] = []
-            for _ in 0..<dependencyCount {
-                let target = Int(random.next() % UInt64(number))
-                depends.append(random.next() % 2 == 0
-                    ? Dependency(name: "pkg\(target)")
-                    : Dependency(name: "so:libpkg\(target).so.1"))
-            }
-            for version in 0..<versions {
-                packages.append(PackageInfo(
-                    name: "pkg\(number)", version: "1.\(version).\(number % 7)-r\(version)", arch: "x86_64",
-                    checksum: "synthetic-\(number)-\(version)", installedSize: 4096,
-                    depends: depends,
-                    provides: [Dependency(name: "so:libpkg\(number).so.1", op: .equal, version: "1.\(version)"),
-                               Dependency(name: "cmd:pkg\(number)", op: .equal, version: "1.\(version)")]))
-            }
-        }
-        return packages
-    }
-}
-
-/// SplitMix64, as in the resolver tests: deterministic synthetic inputs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

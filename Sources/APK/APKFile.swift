@@ -380,6 +380,129 @@ public struct APKFile: Sendable {
     }
 }
 
+extension APKFile {
+    /// An earlier expansion of a package's data section, as whoever wrote it recorded it when the
+    /// package verified: the file, its size and SHA-256, and the `datahash` it was expanded from.
+    public struct Expansion: Sendable, Hashable {
+        /// The expanded data tar.
+        public var path: String
+        /// Its length in bytes.
+        public var size: Int64
+        /// SHA-256 of its bytes.
+        public var digest: Digest
+        /// The `.PKGINFO` `datahash` (hex) of the package it was expanded from.
+        public var dataHash: String
+
+        /// Describes the expansion at `path`.
+        public init(path: String, size: Int64, digest: Digest, dataHash: String) {
+            self.path = path
+            self.size = size
+            self.digest = digest
+            self.dataHash = dataHash
+        }
+    }
+
+    /// Verifies the `.apk` at `path` as ``read(path:options:expandingDataTo:)`` does, without
+    /// decompressing its data section: signatures, identity and `.PKGINFO` come from the control
+    /// section as usual; `datahash` is checked over the data section's compressed bytes as stored
+    /// (which is what it covers, so no inflation is needed); the data entries are listed from
+    /// `expansion`, which must hash to its recorded digest and size and come from this `datahash`.
+    ///
+    /// This is what makes a warm build cheap: hashing runs at GB/s, inflating at a few hundred
+    /// MB/s. The expansion itself is trusted as far as its recorded digest goes (it was produced
+    /// by inflating a data section that verified, and is checked byte for byte against that
+    /// record); the package is verified in full either way.
+    ///
+    /// - Returns: nil when this package cannot be read this way — a legacy package without
+    ///   `datahash` (its signature covers the data), or an expansion that is not the recorded
+    ///   one, or of another `datahash` — so the caller reads it in full instead.
+    /// - Throws: what ``read(path:options:expandingDataTo:)`` throws for the control section.
+    public static func read(path: String, options: Options, expansion: Expansion) throws -> APKFile? {
+        let source: FileDescriptorSource
+        do {
+            source = try FileDescriptorSource(path: path)
+        } catch let error as ArchiveError {
+            throw APKError(.io, error.message, source: path)
+        }
+        defer { try? source.close() }
+        var expectedSHA1: [UInt8]?
+        if let expected = options.expectedChecksum {
+            guard let bytes = PackageIdentity.sha1Bytes(expected) else {
+                throw APKError(.checksumMismatch, "expected checksum '\(expected)' is not a Q1/X1 SHA-1 checksum", source: path)
+            }
+            expectedSHA1 = bytes
+        }
+        let stream = PackageStream(options: options, expectedSHA1: expectedSHA1, name: path)
+        let gzip: GzipReader
+        do {
+            gzip = try GzipReader(source: source, maximumDecompressedSize: options.maximumControlSize, observer: stream)
+        } catch let error as ArchiveError {
+            throw APKError(.malformedPackage, error.message, source: path)
+        }
+        stream.gzip = gzip
+        let tar = TarReader(source: DataSplitter(gzip: gzip, stream: stream, sink: nil))
+        do {
+            // Up to the first data entry: reading its header ends the control member.
+            while !stream.hasReadControl, let entry = try tar.next() {
+                try stream.process(entry, tar: tar)
+            }
+        } catch let error as ArchiveError {
+            throw stream.translate(error, gzip: gzip)
+        } catch let error as APKError {
+            throw error.located(at: path)
+        }
+        guard stream.hasReadControl, let dataHash = stream.packageDataHash, dataHash.lowercased() == expansion.dataHash.lowercased(),
+              expansion.size <= options.maximumDataSize else { return nil }
+
+        let fileSize: Int64
+        let dataDigest: Digest
+        do {
+            let data = try FileDescriptorSource(path: path, offset: stream.controlEndOffset)
+            defer { try? data.close() }
+            let hasher = SHA256Sink()
+            let length = try data.copy(to: hasher)
+            fileSize = stream.controlEndOffset + length
+            dataDigest = hasher.finalize()
+        } catch let error as ArchiveError {
+            throw APKError(.io, error.message, source: path)
+        }
+
+        do {
+            let file = try FileDescriptorSource(path: expansion.path)
+            defer { try? file.close() }
+            let hasher = SHA256Sink()
+            let hashed = TeeSource(file, observer: hasher)
+            try stream.adoptExpansion(TarReader(source: hashed), dataDigest: dataDigest)
+            // The end blocks and whatever padding followed them in the data tar.
+            _ = try hashed.copy(to: ClosureSink { _ in })
+            guard hasher.count == expansion.size, hasher.finalize() == expansion.digest else { return nil }
+        } catch let error as APKError {
+            throw error.located(at: path)
+        } catch {
+            // An expansion that does not read back as the tar it was is not this package's.
+            return nil
+        }
+        do {
+            return try stream.finish(fileSize: fileSize, expandedSize: expansion.size)
+        } catch let error as APKError {
+            throw error.located(at: path)
+        }
+    }
+}
+
+/// SHA-256 and length of the bytes written to it.
+private final class SHA256Sink: ByteSink {
+    private var hasher = DigestHasher(.sha256)
+    private(set) var count: Int64 = 0
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        hasher.update(bytes)
+        count += Int64(bytes.count)
+    }
+
+    func finalize() -> Digest { hasher.finalize() }
+}
+
 /// Hands the decompressed stream to the tar reader and copies the data section's bytes to the
 /// caller's sink. A `GzipReader` read never spans two members, and the control member's end is
 /// reported before any byte of the next member is returned, so every byte at or after
@@ -445,6 +568,8 @@ private final class PackageStream: GzipMemberObserver {
     /// The chosen signature's digest when it is not SHA-1.
     private var signedHasher: DigestHasher?
     private var dataHasher = DigestHasher(.sha256)
+    /// The data section's digest when it was hashed apart from the stream (see `adoptExpansion`).
+    private var externalDataDigest: Digest?
     private var controlDigest: Digest?
     private var controlEnd: Int64 = 0
     private var dataMemberCount = 0
@@ -560,6 +685,28 @@ private final class PackageStream: GzipMemberObserver {
         }
     }
 
+    // MARK: Reading from an expansion
+
+    /// Whether the control member has ended (the data section starts next).
+    var hasReadControl: Bool { controlEnded }
+    /// The `.PKGINFO` datahash, once read.
+    var packageDataHash: String? { info?.dataHash }
+    /// Where the data section starts in the file.
+    var controlEndOffset: Int64 { controlEnd }
+
+    /// Lists the data entries from an expanded data tar instead of the stream (dropping the one
+    /// data header the control pass may have read) and takes `dataDigest`, hashed over the
+    /// compressed data bytes, as the data section's digest.
+    func adoptExpansion(_ tar: TarReader, dataDigest: Digest) throws {
+        dataEntries = []
+        skippedDataEntries = []
+        dataStart = 0
+        externalDataDigest = dataDigest
+        while let entry = try tar.next() {
+            processData(entry)
+        }
+    }
+
     // MARK: Compressed bytes
 
     func gzipReader(consumed bytes: UnsafeRawBufferPointer, member: Int) throws {
@@ -657,7 +804,7 @@ private final class PackageStream: GzipMemberObserver {
             throw APKError(.malformedPackage, controlStarted ? "the control section has no .PKGINFO"
                                                              : "the file holds only signatures, no control section")
         }
-        let dataDigest = dataHasher.finalize()
+        let dataDigest = externalDataDigest ?? dataHasher.finalize()
         if isLegacy {
             try settleIdentityAndSignature(identity: identityHasher.finalize(), signed: signedHasher?.finalize() ?? identityHasher.finalize())
             warnings.append("no datahash in .PKGINFO (a legacy package: the signature covers control and data)")

@@ -62,7 +62,7 @@ public final class ParallelGzipWriter: ByteSink {
 
     /// An encoder writing one gzip member to `sink`. `blockSize` must be at least 1 KiB;
     /// `threads` at least 1.
-    public init(sink: any ByteSink, level: Int = 6, blockSize: Int = 128 * 1024, threads: Int = ParallelGzipWriter.defaultThreadCount) throws {
+    public init(sink: any ByteSink, level: Int = 6, blockSize: Int = ParallelGzipWriter.defaultBlockSize, threads: Int = ParallelGzipWriter.defaultThreadCount) throws {
         guard (0...9).contains(level) else {
             throw ArchiveError(.invalidArgument, "compression level \(level) is outside 0...9")
         }
@@ -432,5 +432,19 @@ private final class WorkerContext: @unchecked Sendable {
     init(pipeline: Pipeline, index: Int) {
         self.pipeline = pipeline
         self.index = index
+    }
+}
+
+extension ParallelGzipWriter {
+    /// The block size `init` uses unless told otherwise.
+    public static let defaultBlockSize = 128 * 1024
+
+    /// Names everything besides the input and the level that decides the output bytes: this
+    /// encoder's framing (version 1: blocks primed with the previous 32 KiB, sync-flushed), the
+    /// block size, and the zlib that deflates (another zlib release may choose other matches).
+    /// Caches of compressed output key by it, so a change in any of them is a miss rather than a
+    /// blob that no longer matches what this build would write.
+    public static func outputFormat(blockSize: Int = defaultBlockSize) -> String {
+        "pgzip1-b\(blockSize)-zlib\(zlibLibraryVersion)"
     }
 }

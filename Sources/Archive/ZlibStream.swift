@@ -191,3 +191,6 @@ func gzipTrailer(crc: UInt32, length: Int64) -> [UInt8] {
         UInt8(truncatingIfNeeded: size >> 16), UInt8(truncatingIfNeeded: size >> 24),
     ]
 }
+
+/// The version of the zlib linked at run time (`zlibVersion()`), e.g. `1.2.13`.
+let zlibLibraryVersion: String = String(cString: zlibVersion())

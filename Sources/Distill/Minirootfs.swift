@@ -65,6 +65,7 @@ extension Pipeline {
             let rootfs = try composeRootfs(image, fetched: fetched, configuration: configuration, keyring: resolved.keyring,
                                            created: created)
             layers = try writeLayers(rootfs, level: compressionLevel, work: work, progress: progress, events: progressEvents)
+                .map(\.blob)
         } catch {
             throw error.during("building \(architecture)")
         }

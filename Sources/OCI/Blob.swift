@@ -16,11 +16,20 @@ public struct Blob: Sendable, Hashable {
     public let descriptor: Descriptor
     /// The bytes, or the file that holds them.
     public let content: BlobContent
+    /// Whether this process computed the descriptor from exactly this content moments ago (a
+    /// layer just written, or a cache hit just re-hashed), so a writer linking the file into place
+    /// checks its size instead of hashing it a second time.
+    let isContentVerified: Bool
 
     /// Pairs a descriptor with its content; ``verify()`` checks that they match.
     public init(descriptor: Descriptor, content: BlobContent) {
+        self.init(descriptor: descriptor, content: content, isContentVerified: false)
+    }
+
+    init(descriptor: Descriptor, content: BlobContent, isContentVerified: Bool) {
         self.descriptor = descriptor
         self.content = content
+        self.isContentVerified = isContentVerified
     }
 
     /// A blob of `bytes` of type `mediaType` (digest and size computed here).

@@ -16,47 +16,65 @@ public struct LayerBlob: Sendable, Hashable {
     /// The file holding the compressed bytes.
     public let path: String
 
+    /// Whether the descriptor was computed from the file by this process (see ``Blob``).
+    let isContentVerified: Bool
+
     /// A layer blob that already exists (for example one a ``LayerBlobCache`` kept).
     public init(descriptor: Descriptor, diffID: Digest, uncompressedSize: Int64, compressionLevel: Int, path: String) {
+        self.init(descriptor: descriptor, diffID: diffID, uncompressedSize: uncompressedSize, compressionLevel: compressionLevel,
+                  path: path, isContentVerified: false)
+    }
+
+    init(descriptor: Descriptor, diffID: Digest, uncompressedSize: Int64, compressionLevel: Int, path: String,
+         isContentVerified: Bool) {
         self.descriptor = descriptor
         self.diffID = diffID
         self.uncompressedSize = uncompressedSize
         self.compressionLevel = compressionLevel
         self.path = path
+        self.isContentVerified = isContentVerified
     }
 
     /// The layer as a blob to publish.
     public var blob: Blob {
-        Blob(descriptor: descriptor, content: .file(path))
+        Blob(descriptor: descriptor, content: .file(path), isContentVerified: isContentVerified)
     }
 
-    /// What a cache of compressed layers would key this layer by.
+    /// What a cache of compressed layers keys this layer by (``LayerBlobWriter`` always writes
+    /// ``ParallelGzipWriter``'s default format).
     public var cacheKey: LayerCacheKey {
         LayerCacheKey(diffID: diffID, compressionLevel: compressionLevel)
     }
 }
 
-/// The identity of a compressed layer for reuse: the same tar compressed at the same level gives
-/// the same bytes (``ParallelGzipWriter`` is deterministic), so (diff_id, level) names them.
+/// The identity of a compressed layer for reuse: the same tar compressed at the same level in the
+/// same format gives the same bytes (``ParallelGzipWriter`` is deterministic), so (diff_id,
+/// level, format) names them.
 public struct LayerCacheKey: Sendable, Hashable {
     /// SHA-256 of the uncompressed tar.
     public let diffID: Digest
     /// The deflate level.
     public let compressionLevel: Int
+    /// The encoder's framing, block size and zlib version (``ParallelGzipWriter/outputFormat(blockSize:)``).
+    public let format: String
 
-    /// A key for the tar with `diffID` compressed at `compressionLevel`.
-    public init(diffID: Digest, compressionLevel: Int) {
+    /// A key for the tar with `diffID` compressed at `compressionLevel` in `format`.
+    public init(diffID: Digest, compressionLevel: Int, format: String = ParallelGzipWriter.outputFormat()) {
         self.diffID = diffID
         self.compressionLevel = compressionLevel
+        self.format = format
     }
 }
 
-/// Where already-compressed layers could be looked up before compressing again. Distill has no
-/// implementation yet: the orchestration can hash a layer's tar first (cheap next to deflate),
-/// ask for `blob(for:)`, and only write through a ``LayerBlobWriter`` on a miss.
+/// Where already-compressed layers are looked up before compressing again: the orchestration
+/// hashes a layer's tar first (cheap next to deflate), asks for ``blob(for:)``, and only on a miss
+/// writes through a ``LayerBlobWriter`` and hands the result to ``store(_:)``.
 public protocol LayerBlobCache: Sendable {
-    /// A compressed layer for `key`, or nil when there is none.
-    func blob(for key: LayerCacheKey) throws -> LayerBlob?
+    /// A compressed layer for `key`, or nil when there is none (or what is there is not intact).
+    func blob(for key: LayerCacheKey) throws(OCIError) -> LayerBlob?
+    /// Keeps `layer` for later builds; returns the layer as the cache holds it.
+    @discardableResult
+    func store(_ layer: LayerBlob) throws(OCIError) -> LayerBlob
 }
 
 /// Compresses one layer in a single pass with bounded memory: the caller writes the uncompressed
@@ -133,6 +151,33 @@ public final class LayerBlobWriter {
         finished = true
         let descriptor = Descriptor(mediaType: mediaType, digest: digestHasher.finalize(), size: digestHasher.count)
         return LayerBlob(descriptor: descriptor, diffID: diffIDHasher.finalize(), uncompressedSize: diffIDHasher.count,
-                         compressionLevel: compressionLevel, path: path)
+                         compressionLevel: compressionLevel, path: path, isContentVerified: true)
     }
+}
+
+/// The first pass over a layer when a ``LayerBlobCache`` is in use: the uncompressed tar is only
+/// hashed (SHA-256 runs at well over a GB/s, deflate at tens of MB/s per core), so a cached layer
+/// is found without compressing anything.
+///
+/// ```swift
+/// let hasher = LayerDiffIDHasher()
+/// try rootfs.writeLayer(0, to: hasher)
+/// if let hit = try cache.blob(for: LayerCacheKey(diffID: hasher.diffID, compressionLevel: 6)) { … }
+/// ```
+public final class LayerDiffIDHasher: ByteSink {
+    private let hasher = HashingSink(.sha256)
+
+    /// A hasher that has seen nothing yet.
+    public init() {}
+
+    /// Hashes `bytes` as the next part of the tar.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try hasher.write(bytes)
+    }
+
+    /// Bytes of tar seen so far.
+    public var count: Int64 { hasher.count }
+
+    /// SHA-256 of everything written (the diff_id); call once, after the last write.
+    public func finalize() -> Digest { hasher.finalize() }
 }

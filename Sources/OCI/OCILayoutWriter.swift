@@ -133,7 +133,9 @@ public actor OCILayoutWriter: ImageDestination {
     /// Stores a blob under `blobs/sha256/<hex>` through a temporary name. The content is checked
     /// against the descriptor before it is renamed into place: a file on the same file system is
     /// hard-linked and then hashed (reading is cheaper than a second copy of a layer; the caller
-    /// must not change the file afterwards), any other file is copied and hashed while copying.
+    /// must not change the file afterwards) — or only its size checked when the blob was hashed by
+    /// this process just before (a layer from ``LayerBlobWriter`` or ``LayerCache``) — any other
+    /// file is copied and hashed while copying.
     public func putBlob(_ blob: Blob) throws(OCIError) {
         try checkWritable()
         let path = try blobPath(blob.descriptor.digest)
@@ -147,9 +149,16 @@ public actor OCILayoutWriter: ImageDestination {
                 try copy(blob, from: source, to: path)
                 return
             }
-            do {
-                let (size, digest) = try BlobCheck.hashFile(temporary, algorithm: blob.descriptor.digest.algorithm)
-                try BlobCheck.verify(size: size, digest: digest, against: blob.descriptor, source: source)
+            do throws(OCIError) {
+                if blob.isContentVerified {
+                    let size = FileSystem.fileSize(temporary) ?? -1
+                    guard size == blob.descriptor.size else {
+                        throw OCIError(.sizeMismatch, "content is \(size) bytes, its descriptor says \(blob.descriptor.size)", source: source)
+                    }
+                } else {
+                    let (size, digest) = try BlobCheck.hashFile(temporary, algorithm: blob.descriptor.digest.algorithm)
+                    try BlobCheck.verify(size: size, digest: digest, against: blob.descriptor, source: source)
+                }
                 try FileSystem.rename(temporary, to: path)
             } catch {
                 unlink(temporary)

@@ -1,4 +1,6 @@
+import APK
 import Archive
+import DistillCrypto
 import Foundation
 
 /// The sink an `.apk`'s decompressed data section is written to while the package is verified,
@@ -17,6 +19,9 @@ final class ExpandedDataWriter: ByteSink {
     /// Bytes that matched the existing file so far.
     private var matched: Int64 = 0
     private var comparisonBuffer: [UInt8] = []
+    /// SHA-256 and length of every byte of the data section, for the expansion record.
+    private var hasher = DigestHasher(.sha256)
+    private(set) var size: Int64 = 0
 
     init(path: String) throws(RepositoryError) {
         self.path = path
@@ -31,6 +36,8 @@ final class ExpandedDataWriter: ByteSink {
     private(set) var reusedExistingFile = false
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
+        hasher.update(bytes)
+        size += Int64(bytes.count)
         if let replacement {
             try replacement.sink.write(bytes)
             return
@@ -85,10 +92,64 @@ final class ExpandedDataWriter: ByteSink {
         try replacement?.commit()
     }
 
+    /// SHA-256 of everything written (call once, after `finish()`).
+    func digest() -> Digest {
+        hasher.finalize()
+    }
+
     /// Drops whatever was written (the package did not verify).
     func abandon() {
         try? existing?.close()
         existing = nil
         replacement?.abandon()
+    }
+}
+
+/// `packages/<hex>.tar.record`: what an expansion was when its package verified, three lines
+/// `size <bytes>`, `sha256 <hex>`, `datahash <hex>`.
+struct ExpansionRecord: Hashable {
+    var size: Int64
+    var digest: Digest
+    var dataHash: String
+
+    /// The record is a few dozen bytes; anything longer is not one.
+    static let maximumSize: Int64 = 4096
+
+    var text: String {
+        "size \(size)\nsha256 \(digest.hex)\ndatahash \(dataHash.lowercased())\n"
+    }
+
+    init(size: Int64, digest: Digest, dataHash: String) {
+        self.size = size
+        self.digest = digest
+        self.dataHash = dataHash
+    }
+
+    /// Parses `text`; nil unless it is exactly a record.
+    init?(parsing text: String) {
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, fields[String(parts[0])] == nil else { return nil }
+            fields[String(parts[0])] = String(parts[1])
+        }
+        guard fields.count == 3, let size = fields["size"].flatMap({ Int64($0) }), size >= 0,
+              let hex = fields["sha256"], let digest = try? Digest(algorithm: .sha256, hex: hex),
+              let dataHash = fields["datahash"], dataHash.utf8.count == 64 else { return nil }
+        self.init(size: size, digest: digest, dataHash: dataHash)
+    }
+
+    /// The record at `path` as an expansion of `expandedPath`; nil when either file is missing
+    /// or the record does not parse (the package is then read in full).
+    static func read(_ path: String, expandedPath: String) -> APKFile.Expansion? {
+        guard Files.isRegularFile(path), Files.isRegularFile(expandedPath),
+              let bytes = try? Files.read(path, limit: maximumSize),
+              let record = ExpansionRecord(parsing: String(decoding: bytes, as: UTF8.self)) else { return nil }
+        return APKFile.Expansion(path: expandedPath, size: record.size, digest: record.digest, dataHash: record.dataHash)
+    }
+
+    /// Writes the record atomically.
+    func write(to path: String) throws(RepositoryError) {
+        try Files.writeAtomically(Array(text.utf8), to: path)
     }
 }

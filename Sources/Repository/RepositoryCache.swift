@@ -11,6 +11,7 @@ import Foundation
 /// <root>/
 ///   packages/<hex>.apk             a remote package, stored once it verified against its C:
 ///   packages/<hex>.tar             the expanded data section of any package (local ones too)
+///   packages/<hex>.tar.record      that expansion's size and SHA-256, and the datahash it came from
 ///   indexes/<sha256(url)>/APKINDEX.tar.gz   a remote index, as served
 ///   indexes/<sha256(url)>/etag     the ETag it was served with (for If-None-Match)
 ///   indexes/<sha256(url)>/url      the URL, for people looking at the cache
@@ -22,6 +23,14 @@ import Foundation
 /// hashed without their userinfo. Nothing is trusted because it is here: packages are verified
 /// against their `C:` and datahash every time they are read, expanded data is compared with the
 /// package's data section as it is decompressed, and indexes are signature-checked on every load.
+///
+/// The one shortcut: a package whose expansion is already here, with a record written when the
+/// package verified, is verified without decompressing its data again — control section,
+/// signature and `C:` as always, datahash over the compressed data bytes (what it covers), and
+/// the expansion re-hashed and compared with its record (hashing is several times faster than
+/// inflating, which makes warm builds cheap). What that trusts is the record: someone who can
+/// rewrite both files in the cache can change what a build installs, exactly as they could by
+/// editing the installed output; a damaged or cut expansion is caught and rewritten.
 public struct RepositoryCache: Sendable, Hashable {
     /// The cache directory.
     public let root: String
@@ -49,6 +58,11 @@ public struct RepositoryCache: Sendable, Hashable {
     /// Where the expanded data section of the package with identity `checksum` is kept.
     public func expandedDataPath(checksum: String) throws(RepositoryError) -> String {
         "\(root)/packages/\(try Self.hexIdentity(checksum)).tar"
+    }
+
+    /// Where the record of the expansion of package `checksum` is kept.
+    public func expansionRecordPath(checksum: String) throws(RepositoryError) -> String {
+        "\(root)/packages/\(try Self.hexIdentity(checksum)).tar.record"
     }
 
     /// The directory holding a remote index and its ETag.

@@ -242,37 +242,45 @@ public final class RepositoryClient: Sendable {
     }
 
     /// Reads the `.apk` at `path` in one pass: checks `C:`, datahash and the lock's data
-    /// checksum, and expands the data section into the cache when asked.
+    /// checksum, and expands the data section into the cache when asked. When the cache already
+    /// holds an expansion with its record, the data section is hashed instead of decompressed
+    /// and the entries are listed from the expansion (see ``RepositoryCache``).
     func verify(_ request: PackageRequest, at path: String, options fetchOptions: FetchOptions) async throws(RepositoryError)
         -> FetchedPackage {
         let limits = options.limits
         let expandedPath = fetchOptions.expandsData ? try options.cache.expandedDataPath(checksum: request.checksum) : nil
+        let recordPath = fetchOptions.expandsData ? try options.cache.expansionRecordPath(checksum: request.checksum) : nil
         return try await Self.blocking { () throws(RepositoryError) -> FetchedPackage in
+            // A wrong identity stops the read at the end of the control section, so the data of
+            // a package that is not the one the index names is never decompressed; a wrong
+            // datahash is only known at the end, and the expansion is thrown away unless
+            // everything held.
+            let readOptions = APKFile.Options(
+                requiresSignature: false, expectedChecksum: request.checksum, stopsAtFirstFailure: false,
+                maximumControlSize: limits.maximumControlSize, maximumDataSize: limits.maximumDataSize,
+                listsDataEntries: fetchOptions.listsDataEntries, maximumEntryCount: limits.maximumEntryCount,
+                stopsAtIdentityMismatch: true)
+            if let expandedPath, let recordPath, let expansion = ExpansionRecord.read(recordPath, expandedPath: expandedPath) {
+                let file: APKFile?
+                do {
+                    file = try APKFile.read(path: path, options: readOptions, expansion: expansion)
+                } catch {
+                    throw Self.readError(error, request: request)
+                }
+                if let file {
+                    if let problem = Self.verificationProblem(file, request: request) {
+                        throw RepositoryError(.verificationFailed, "\(request.nameVersion) from \(request.repository) \(problem)", source: request.url)
+                    }
+                    return FetchedPackage(request: request, file: file, path: path, expandedDataPath: expandedPath)
+                }
+            }
             let writer = try expandedPath.map { path throws(RepositoryError) in try ExpandedDataWriter(path: path) }
             let file: APKFile
             do {
-                // A wrong identity stops the read at once; a wrong datahash is only known at the
-                // end, and the expansion is thrown away unless everything held.
-                file = try APKFile.read(path: path, options: APKFile.Options(
-                    requiresSignature: false, expectedChecksum: request.checksum, stopsAtFirstFailure: false,
-                    maximumControlSize: limits.maximumControlSize, maximumDataSize: limits.maximumDataSize,
-                    listsDataEntries: fetchOptions.listsDataEntries, maximumEntryCount: limits.maximumEntryCount,
-                    stopsAtIdentityMismatch: true), expandingDataTo: writer)
-            } catch let error as APKError where error.kind == .checksumMismatch {
-                // Known at the end of the control section: the data of a package that is not the
-                // one the index names is never decompressed.
-                writer?.abandon()
-                throw RepositoryError(.verificationFailed, "\(request.nameVersion) from \(request.repository) is not the package its index names: \(error.message)",
-                                      source: request.url)
-            } catch let error as APKError {
-                writer?.abandon()
-                let kind: RepositoryError.Kind = error.kind == .tooLarge ? .tooLarge : (error.kind == .io ? .io : .invalidPackage)
-                throw RepositoryError(kind, "\(request.nameVersion) from \(request.repository) cannot be read: \(error.message)",
-                                      source: request.url)
+                file = try APKFile.read(path: path, options: readOptions, expandingDataTo: writer)
             } catch {
                 writer?.abandon()
-                throw RepositoryError(.invalidPackage, "\(request.nameVersion) from \(request.repository) cannot be read: \(error)",
-                                      source: request.url)
+                throw Self.readError(error, request: request)
             }
             if let problem = Self.verificationProblem(file, request: request) {
                 writer?.abandon()
@@ -284,8 +292,27 @@ public final class RepositoryClient: Sendable {
                 writer?.abandon()
                 throw RepositoryError(.io, "cannot store the expanded data of \(request.nameVersion): \(error)", source: expandedPath)
             }
+            if let writer, let recordPath, let dataHash = file.info.dataHash {
+                // Without a record the next build decompresses again; nothing else depends on it.
+                try? ExpansionRecord(size: writer.size, digest: writer.digest(), dataHash: dataHash).write(to: recordPath)
+            }
             return FetchedPackage(request: request, file: file, path: path, expandedDataPath: expandedPath)
         }
+    }
+
+    /// A failure to read a package as the repository error it means.
+    static func readError(_ error: any Error, request: PackageRequest) -> RepositoryError {
+        if let error = error as? APKError, error.kind == .checksumMismatch {
+            return RepositoryError(.verificationFailed, "\(request.nameVersion) from \(request.repository) is not the package its index names: \(error.message)",
+                                   source: request.url)
+        }
+        if let error = error as? APKError {
+            let kind: RepositoryError.Kind = error.kind == .tooLarge ? .tooLarge : (error.kind == .io ? .io : .invalidPackage)
+            return RepositoryError(kind, "\(request.nameVersion) from \(request.repository) cannot be read: \(error.message)",
+                                   source: request.url)
+        }
+        return RepositoryError(.invalidPackage, "\(request.nameVersion) from \(request.repository) cannot be read: \(error)",
+                               source: request.url)
     }
 
     /// What is wrong with a package that was read, or nil when it is the one requested.

@@ -71,6 +71,45 @@ import TestSupport
         #expect(leftovers.isEmpty)
     }
 
+    /// A fetch leaves a record of the expansion (size, SHA-256, datahash); the next fetch reads
+    /// the package without decompressing its data and lists the same entries from the expansion.
+    /// A damaged expansion or record falls back to the full read, which rewrites both.
+    @Test func expansionRecordGivesTheSameResult() async throws {
+        let scratch = try ScratchDirectory()
+        let client = Scratch.client(scratch)
+        let index = try await Self.testRepo(scratch, client: client)
+        let request = try #require(Scratch.requests(for: index).first { $0.name == "custom-ca-certs-1" })
+        let first = try await client.fetch(request)
+        let path = try #require(first.expandedDataPath)
+        let recordPath = try client.options.cache.expansionRecordPath(checksum: request.checksum)
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let record = try String(contentsOfFile: recordPath, encoding: .utf8)
+        let digest = try ExternalTool.run("sha256sum", [path], in: scratch).text.prefix(64)
+        #expect(record == "size \(original.count)\nsha256 \(digest)\ndatahash \(try #require(first.info.dataHash))\n")
+
+        let warm = try await client.fetch(request)
+        #expect(warm.file.dataEntries == first.file.dataEntries)
+        #expect(warm.info == first.info)
+        #expect(warm.file.dataHash == .matches)
+        #expect(warm.file.expandedDataSize == first.file.expandedDataSize)
+
+        var changed = original
+        changed[original.count / 2] ^= 0x01
+        let damages: [(String, [UInt8], String)] = [
+            ("changed expansion", changed, record), ("cut expansion", Array(original.prefix(700)), record),
+            ("record of another size", original, record.replacingOccurrences(of: "size \(original.count)", with: "size 512")),
+            ("record not a record", original, "size\n"),
+        ]
+        for (what, bytes, recordText) in damages {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            try recordText.write(toFile: recordPath, atomically: false, encoding: .utf8)
+            let again = try await client.fetch(request)
+            #expect(again.file.dataEntries == first.file.dataEntries, "\(what)")
+            #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) == original, "\(what)")
+            #expect(try String(contentsOfFile: recordPath, encoding: .utf8) == record, "\(what)")
+        }
+    }
+
     /// A package that is not the one its index names: the message names the package, the
     /// repository and both checksums, and nothing is left in the cache.
     @Test func wrongIdentityIsRefused() async throws {
