@@ -702,8 +702,10 @@ private final class PackageStream: GzipMemberObserver {
         skippedDataEntries = []
         dataStart = 0
         externalDataDigest = dataDigest
+        symbolicLinkPaths = []
+        regularFilePaths = []
         while let entry = try tar.next() {
-            processData(entry)
+            try processData(entry)
         }
     }
 

@@ -135,11 +135,15 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
                 state.failure = HTTPTransportError(.tooLarge, "\(state.description): the body of \(http.expectedContentLength) bytes is over the \(state.limit)-byte limit")
                 return false
             }
-            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-                state.failure = HTTPTransportError(.io, "\(state.description): cannot create \(path)")
+            // Opened in place, not with FileManager.createFile: that one writes a `.dat.nosync…`
+            // temporary beside the file and renames it, which a kill at that moment leaves behind
+            // under a name no cleanup knows.
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else {
+                state.failure = HTTPTransportError(.io, "\(state.description): cannot create \(path): \(String(cString: strerror(errno)))")
                 return false
             }
-            state.file = handle
+            state.file = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
             return true
         }
         completionHandler(proceed ? .allow : .cancel)

@@ -131,16 +131,8 @@ extension RepositoryClient {
     static func reportingGrowth<T: Sendable>(of path: String, as item: String, total: Int64?, to progress: ProgressReporter,
                                              _ body: () async throws(RepositoryError) -> T) async throws(RepositoryError) -> T {
         guard progress.isEnabled else { return try await body() }
-        let watcher = Task {
-            var reported: Int64 = 0
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(250))
-                guard !Task.isCancelled else { break }
-                if let size = Files.size(path), size > reported {
-                    reported = size
-                    progress.advance(.fetch, item, completed: size, total: total)
-                }
-            }
+        let watcher = FileGrowthWatcher(path: path) { size in
+            progress.advance(.fetch, item, completed: size, total: total)
         }
         let result: Result<T, RepositoryError>
         do throws(RepositoryError) {
@@ -148,8 +140,7 @@ extension RepositoryClient {
         } catch {
             result = .failure(error)
         }
-        watcher.cancel()
-        await watcher.value
+        watcher.stop()
         return try result.get()
     }
 
@@ -210,5 +201,45 @@ extension RepositoryClient {
             return RepositoryError(.httpStatus, "\(what): \(url) answered HTTP \(response.status) after \(options.retry.attempts) tries",
                                    source: source)
         }
+    }
+}
+
+/// Polls a file's size on a thread of its own and reports each growth. A task on the
+/// cooperative pool would do, except that the pool is as small as the machine: when blocking
+/// work fills it, the task does not run until the download is over, and progress stalls.
+final class FileGrowthWatcher: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var isStopping = false
+    private var hasStopped = false
+
+    /// Starts watching `path`, calling `grew` with the new size at most every `interval` seconds.
+    init(path: String, interval: TimeInterval = 0.25, grew: @escaping @Sendable (Int64) -> Void) {
+        let thread = Thread { [self] in
+            var reported: Int64 = 0
+            condition.lock()
+            while !isStopping {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: interval))
+                guard !isStopping else { break }
+                condition.unlock()
+                if let size = Files.size(path), size > reported {
+                    reported = size
+                    grew(size)
+                }
+                condition.lock()
+            }
+            hasStopped = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.start()
+    }
+
+    /// Stops the watcher and waits until it has: no report follows this call.
+    func stop() {
+        condition.lock()
+        isStopping = true
+        condition.broadcast()
+        while !hasStopped { condition.wait() }
+        condition.unlock()
     }
 }
