@@ -240,22 +240,9 @@ enum FixtureImage: String, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 /// Reading a built OCI layout with nothing but JSON.
-struct Layout {
-    let directory: String
+typealias Layout = LayoutFiles
 
-    func json(_ relativePath: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent(relativePath))
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    }
-
-    func blob(_ digest: String) throws -> [String: Any] {
-        try json("blobs/sha256/" + digest.replacingOccurrences(of: "sha256:", with: ""))
-    }
-
-    func blobPath(_ digest: String) -> String {
-        directory + "/blobs/sha256/" + digest.replacingOccurrences(of: "sha256:", with: "")
-    }
-
+extension LayoutFiles {
     /// The index index.json points at (the layout's one image).
     func imageIndex() throws -> (digest: String, index: [String: Any]) {
         let top = try json("index.json")

@@ -127,18 +127,9 @@ struct DemoRun: Sendable {
 }
 
 /// Reading the demo's OCI layout with nothing but JSON.
-struct DemoLayout {
-    let directory: String
+typealias DemoLayout = LayoutFiles
 
-    func json(_ relativePath: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent(relativePath))
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    }
-
-    func blob(_ digest: String) throws -> [String: Any] {
-        try json("blobs/sha256/" + digest.replacingOccurrences(of: "sha256:", with: ""))
-    }
-
+extension LayoutFiles {
     /// index.json's entry for the image tag (signatures and attestations have their own entries).
     func imageEntry() throws -> [String: Any] {
         let entries = try #require(try json("index.json")["manifests"] as? [[String: Any]])

@@ -1,16 +1,19 @@
 import APK
 import Foundation
+import TestSupport
 import Testing
 @testable import Resolver
 
-/// Timings on synthetic indexes shaped like real ones: many names, several versions, so:/cmd:
-/// provides, dependencies on earlier packages by name and by soname.
-@Suite struct ResolverPerformanceTests {
+/// The resolver at scale, on synthetic indexes shaped like real ones: many names, several
+/// versions, so:/cmd: provides, dependencies on earlier packages by name and by soname. Only the
+/// results are checked here; the timings are `make bench`'s (distill-bench resolve-world and
+/// resolve-each), never a pass/fail threshold.
+@Suite struct ResolverScaleTests {
     /// A deterministic synthetic index: `names` package names, `versions` versions each; package
     /// `i` provides `so:libpkgI.so.1` and `cmd:pkgI`, and depends on up to three earlier
     /// packages (by name or by soname).
     static func syntheticIndex(names: Int, versions: Int) -> [PackageInfo] {
-        var random = SplitMix(seed: 0x5eed)
+        var random = SplitMix64(seed: 0x5eed)
         var packages: [PackageInfo] = []
         packages.reserveCapacity(names * versions)
         for number in 0..<names {
@@ -34,32 +37,21 @@ import Testing
         return packages
     }
 
-    static func seconds(_ body: () throws -> Void) rethrows -> Double {
-        let start = ContinuousClock.now
-        try body()
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
-
     @Test func bigWorldOnAHundredThousandEntryIndex() throws {
         let packages = Self.syntheticIndex(names: 25_000, versions: 4)
         #expect(packages.count == 100_000)
-        var index: PackageIndex!
-        let build = try Self.seconds { index = try PackageIndex(repositories: [Repository(name: "synthetic", packages: packages)]) }
-        var random = SplitMix(seed: 42)
+        let index = try PackageIndex(repositories: [Repository(name: "synthetic", packages: packages)])
+        var random = SplitMix64(seed: 42)
         var world: [Dependency] = []
         var chosen = Set<Int>()
         while world.count < 300 {
             let number = 20_000 + Int(random.next() % 5_000)
             if chosen.insert(number).inserted { world.append(Dependency(name: "pkg\(number)")) }
         }
-        var resolution: Resolution!
-        let solve = try Self.seconds { resolution = try Resolver(index: index).resolve(world: world) }
-        print("performance: 100,000-entry index built in \(String(format: "%.2f", build)) s; 300-package world → \(resolution.packages.count) packages solved in \(String(format: "%.3f", solve)) s")
+        let resolution = try Resolver(index: index).resolve(world: world)
         #expect(resolution.packages.count >= 300)
         // Every selected package is the newest version (nothing constrains versions here).
         #expect(resolution.packages.allSatisfy { $0.info.version.hasPrefix("1.3.") })
-        #expect(solve < 10)
     }
 
     @Test func closureOfEveryPackageOneByOne() throws {
@@ -69,28 +61,12 @@ import Testing
         let session = ResolverSession(index: index)
         var total = 0
         var largest = 0
-        let elapsed = try Self.seconds {
-            for number in 0..<5_000 {
-                let resolution = try session.resolve(ResolveRequest(world: [Dependency(name: "pkg\(number)")]))
-                total += resolution.packages.count
-                largest = max(largest, resolution.packages.count)
-            }
+        for number in 0..<5_000 {
+            let resolution = try session.resolve(ResolveRequest(world: [Dependency(name: "pkg\(number)")]))
+            total += resolution.packages.count
+            largest = max(largest, resolution.packages.count)
         }
-        print("performance: 5,000 closures (\(total) packages, largest \(largest)) in \(String(format: "%.2f", elapsed)) s")
         #expect(total > 5_000)
-        #expect(elapsed < 60)
-    }
-}
-
-/// SplitMix64: a tiny deterministic generator, so the synthetic indexes are the same every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        #expect(largest > 1)
     }
 }
