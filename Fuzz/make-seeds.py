@@ -319,9 +319,9 @@ def synthetic(out):
     write(index_dir, "signed-archive.tar.gz", signature + gz(archive))
     write(index_dir, "unsigned-archive.tar.gz", gz(archive))
     apk_dir = os.path.join(out, "fuzz-apk")
-    write(apk_dir, "signed.apk", sample_apk())
-    write(apk_dir, "unsigned.apk", sample_apk(signed=False))
-    write(apk_dir, "legacy.apk", sample_apk(legacy=True, scripts=False))
+    write(apk_dir, "signed-package", sample_apk())
+    write(apk_dir, "unsigned-package", sample_apk(signed=False))
+    write(apk_dir, "legacy-package", sample_apk(legacy=True, scripts=False))
     for name, text in CONFIGS.items():
         write(os.path.join(out, "fuzz-config"), name, text.encode())
     for number, text in enumerate(DEPENDENCIES):
