@@ -87,8 +87,10 @@ ensure_cosign() {  # cosign from Debian trixie, unpacked (not installed) beside 
 
 # The Debian packages the tests drive: real OCI tools, a registry, runtimes, and the oracles the
 # crypto and archive tests compare against.
+# ca-certificates: the demo repository's ca-certificates-bundle is made from the host's trust
+# store, and the README quick-start test needs that package in the image.
 TEST_APT_PACKAGES=(openssl python3 python3-venv curl umoci oci-image-tool skopeo docker-registry
-  apache2-utils runc bubblewrap jq)
+  apache2-utils runc bubblewrap jq ca-certificates)
 
 ensure_all() {  # every oracle the test suite uses
   ensure_apt "${TEST_APT_PACKAGES[@]}" || return 1
