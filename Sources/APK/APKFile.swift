@@ -349,21 +349,7 @@ public struct APKFile: Sendable {
     public static func read(
         from source: any ByteSource, name: String, options: Options = Options(), expandingDataTo sink: (any ByteSink)? = nil
     ) throws -> APKFile {
-        var expectedSHA1: [UInt8]?
-        if let expected = options.expectedChecksum {
-            guard let bytes = PackageIdentity.sha1Bytes(expected) else {
-                throw APKError(.checksumMismatch, "expected checksum '\(expected)' is not a Q1/X1 SHA-1 checksum", source: name)
-            }
-            expectedSHA1 = bytes
-        }
-        let stream = PackageStream(options: options, expectedSHA1: expectedSHA1, name: name)
-        let gzip: GzipReader
-        do {
-            gzip = try GzipReader(source: source, maximumDecompressedSize: options.maximumControlSize, observer: stream)
-        } catch let error as ArchiveError {
-            throw APKError(.malformedPackage, error.message, source: name)
-        }
-        stream.gzip = gzip
+        let (stream, gzip) = try startReading(source, name: name, options: options)
         let splitter = DataSplitter(gzip: gzip, stream: stream, sink: sink)
         let tar = TarReader(source: splitter, limits: TarReader.Limits(maximumEntryCount: options.maximumEntryCount))
         do {
@@ -402,6 +388,27 @@ extension APKFile {
         }
     }
 
+    /// Starts reading a package: the stream that checks it against `options` (and the expected
+    /// checksum, which must be a Q1/X1 SHA-1) and the gzip reader over its first member.
+    private static func startReading(_ source: any ByteSource, name: String, options: Options) throws -> (PackageStream, GzipReader) {
+        var expectedSHA1: [UInt8]?
+        if let expected = options.expectedChecksum {
+            guard let bytes = PackageIdentity.sha1Bytes(expected) else {
+                throw APKError(.checksumMismatch, "expected checksum '\(expected)' is not a Q1/X1 SHA-1 checksum", source: name)
+            }
+            expectedSHA1 = bytes
+        }
+        let stream = PackageStream(options: options, expectedSHA1: expectedSHA1, name: name)
+        let gzip: GzipReader
+        do {
+            gzip = try GzipReader(source: source, maximumDecompressedSize: options.maximumControlSize, observer: stream)
+        } catch let error as ArchiveError {
+            throw APKError(.malformedPackage, error.message, source: name)
+        }
+        stream.gzip = gzip
+        return (stream, gzip)
+    }
+
     /// Verifies the `.apk` at `path` as ``read(path:options:expandingDataTo:)`` does, without
     /// decompressing its data section: signatures, identity and `.PKGINFO` come from the control
     /// section as usual; `datahash` is checked over the data section's compressed bytes as stored
@@ -425,21 +432,7 @@ extension APKFile {
             throw APKError(.io, error.message, source: path)
         }
         defer { try? source.close() }
-        var expectedSHA1: [UInt8]?
-        if let expected = options.expectedChecksum {
-            guard let bytes = PackageIdentity.sha1Bytes(expected) else {
-                throw APKError(.checksumMismatch, "expected checksum '\(expected)' is not a Q1/X1 SHA-1 checksum", source: path)
-            }
-            expectedSHA1 = bytes
-        }
-        let stream = PackageStream(options: options, expectedSHA1: expectedSHA1, name: path)
-        let gzip: GzipReader
-        do {
-            gzip = try GzipReader(source: source, maximumDecompressedSize: options.maximumControlSize, observer: stream)
-        } catch let error as ArchiveError {
-            throw APKError(.malformedPackage, error.message, source: path)
-        }
-        stream.gzip = gzip
+        let (stream, gzip) = try startReading(source, name: path, options: options)
         let tar = TarReader(source: DataSplitter(gzip: gzip, stream: stream, sink: nil))
         do {
             // Up to the first data entry: reading its header ends the control member.
