@@ -44,6 +44,9 @@ public final class TarWriter {
     public let refusesUnsafeNames: Bool
     /// Bytes written so far.
     public private(set) var bytesWritten: Int64 = 0
+    /// The size of the archive described so far: ``bytesWritten``, except that an entry added by
+    /// ``appendDescription(of:standIn:)`` counts with its content and padding, not its stand-in.
+    public private(set) var archiveSize: Int64 = 0
 
     private var isFinished = false
     private let buffer: UnsafeMutableRawBufferPointer
@@ -98,6 +101,21 @@ public final class TarWriter {
             throw ArchiveError(.sizeMismatch, "content of \(TarName.quoted(entry.name)) is longer than its size \(entry.size)")
         }
         try pad(entry.size)
+    }
+
+    /// Appends a regular file's headers exactly as ``append(_:content:)`` writes them, followed by
+    /// `standIn` instead of the content and without padding. A writer used this way produces a
+    /// description of an archive, not an archive: hashing it names the archive's bytes without
+    /// reading them, provided every stand-in identifies its content (length included) and is
+    /// self-delimiting. ``archiveSize`` grows as if the content had been written.
+    public func appendDescription(of entry: TarEntry, standIn: [UInt8]) throws {
+        guard entry.kind == .regular || entry.size == 0 else {
+            throw ArchiveError(.invalidArgument, "entry \(TarName.quoted(entry.name)) is not a regular file but has size \(entry.size)")
+        }
+        try writeHeaders(for: entry)
+        try sink.write(standIn)
+        bytesWritten += Int64(standIn.count)
+        archiveSize += entry.size + Int64(TarHeader.padding(entry.size))
     }
 
     /// Ends the archive. Does not close or finish the sink.
@@ -293,5 +311,6 @@ public final class TarWriter {
     private func emit(_ bytes: UnsafeRawBufferPointer) throws {
         try sink.write(bytes)
         bytesWritten += Int64(bytes.count)
+        archiveSize += Int64(bytes.count)
     }
 }

@@ -334,14 +334,19 @@ extension Pipeline {
         }
     }
 
-    /// Each layer of `rootfs` as a compressed blob in `work`: the tar is first only hashed for its
-    /// diff_id and looked up in the layer cache under the build's cache directory (keyed by
-    /// diff_id, level and encoder format); only a miss is streamed again through a
-    /// ``LayerBlobWriter`` (tar → parallel gzip, both digests hashed on the way) and stored.
+    /// Each layer of `rootfs` as a compressed blob in `work`, compressing only what the layer
+    /// cache under the build's cache directory does not hold (keyed by diff_id, level and encoder
+    /// format). The diff_id is found the cheap way first: the layer's recipe (its tar with file
+    /// bytes replaced by the verified identity of the package data they come from, see
+    /// ``Rootfs/layerRecipe(_:)``) is looked up among the recipe records; only without a record
+    /// is the tar streamed once just to hash it. On a miss the tar is streamed again through a
+    /// ``LayerBlobWriter`` (tar → parallel gzip, both digests hashed on the way) and stored, with
+    /// a record of its recipe.
     ///
-    /// Two passes over the tar rather than compressing speculatively during the first: a hit then
-    /// costs one SHA-256 pass instead of a full deflate, and a miss pays only the hash pass extra
-    /// (a few percent of the deflate it precedes).
+    /// Hashing before compressing rather than compressing speculatively: a hit then costs one
+    /// SHA-256 pass instead of a full deflate, and a miss pays only the hash pass extra (a few
+    /// percent of the deflate it precedes). With a recipe record a rebuild skips that pass too,
+    /// leaving the verification of the cached blob as its only pass over layer bytes.
     ///
     /// `events` gets a `layer` `plan` for the architecture (the layers' installed sizes), then
     /// `start`, a `run` per MiB of tar compressed and `done` (the tar's size) per layer, named
@@ -356,35 +361,35 @@ extension Pipeline {
         events.plan(.layer, rootfs.architecture, total: estimates.contains(nil) ? nil : estimates.reduce(0) { $0 + ($1 ?? 0) })
         for index in rootfs.layers.indices {
             let what = "layer \(index + 1)/\(rootfs.layers.count) of \(rootfs.architecture)"
+            let item = "\(rootfs.architecture)/\(index + 1)"
             do {
-                let hasher = LayerDiffIDHasher()
-                try rootfs.writeLayer(index, to: hasher)
-                let key = LayerCacheKey(diffID: hasher.finalize(), compressionLevel: level)
-                if let cached = try cache.blob(for: key, placedIn: work.path) {
-                    ByteProgress(events, .layer, "\(rootfs.architecture)/\(index + 1)", total: estimates[index])
-                        .finish(bytes: cached.uncompressedSize)
-                    progress("\(what): \(cached.descriptor.digest) from the layer cache (\(cached.uncompressedSize) bytes of tar, \(cached.descriptor.size) compressed)")
+                let recipe = try rootfs.layerRecipe(index)
+                func keepRecipe(diffID: Digest, size: Int64) {
+                    guard let recipe, size == recipe.summary.byteCount else { return }
+                    do {
+                        try cache.storeRecipe(recipe.digest, diffID: diffID, uncompressedSize: size)
+                    } catch {
+                        progress("\(what): recipe not recorded in the layer cache: \(error.description)")
+                    }
+                }
+                if let recipe, let diffID = cache.diffID(forRecipe: recipe.digest, uncompressedSize: recipe.summary.byteCount),
+                   let cached = try cache.blob(for: LayerCacheKey(diffID: diffID, compressionLevel: level), placedIn: work.path) {
+                    guard cached.uncompressedSize == recipe.summary.byteCount else {
+                        // The blob's descriptor disagrees with the record: trust neither and hash.
+                        unlink(cached.path)
+                        try layers.append(writeLayer(rootfs, index, level: level, work: work, cache: cache, what: what, item: item,
+                                                     estimate: estimates[index], progress: progress, events: events,
+                                                     keepRecipe: keepRecipe))
+                        continue
+                    }
+                    ByteProgress(events, .layer, item, total: estimates[index]).finish(bytes: cached.uncompressedSize)
+                    progress("\(what): \(cached.descriptor.digest) from the layer cache by its recipe \(recipe.digest) (\(cached.uncompressedSize) bytes of tar, \(cached.descriptor.size) compressed)")
                     layers.append(WrittenLayer(blob: cached, fromCache: true))
                     continue
                 }
-                let writer = try LayerBlobWriter(directory: work.path, compressionLevel: level)
-                let counter = ByteProgress(events, .layer, "\(rootfs.architecture)/\(index + 1)",
-                                           total: estimates[index])
-                try rootfs.writeLayer(index, to: events.isEnabled
-                    ? TeeSink(writer.tarSink, observer: ClosureSink { counter.add($0.count) }) : writer.tarSink)
-                let layer = try writer.finish()
-                guard layer.diffID == key.diffID else {
-                    throw DistillError(.io, "\(what) changed between hashing and compressing (diff_id \(key.diffID), then \(layer.diffID)); a package file in the cache was modified during the build")
-                }
-                counter.finish(bytes: layer.uncompressedSize)
-                do {
-                    try cache.store(layer)
-                } catch {
-                    // The image is complete without the cache; the next build compresses again.
-                    progress("\(what): not kept in the layer cache: \(error.description)")
-                }
-                progress("\(what): \(layer.descriptor.digest) (\(layer.uncompressedSize) bytes of tar, \(layer.descriptor.size) compressed)")
-                layers.append(WrittenLayer(blob: layer, fromCache: false))
+                try layers.append(writeLayer(rootfs, index, level: level, work: work, cache: cache, what: what, item: item,
+                                             estimate: estimates[index], progress: progress, events: events,
+                                             keepRecipe: keepRecipe))
             } catch let error as DistillError {
                 throw error.during("writing layer \(index + 1) of \(rootfs.layers.count)")
             } catch let error as RootfsError {
@@ -396,6 +401,40 @@ extension Pipeline {
             }
         }
         return layers
+    }
+
+    /// One layer without a usable recipe record: its tar hashed for the diff_id, looked up in the
+    /// cache, compressed on a miss and stored; `keepRecipe` then records the diff_id.
+    private func writeLayer(_ rootfs: Rootfs, _ index: Int, level: Int, work: ScratchSpace, cache: LayerCache,
+                            what: String, item: String, estimate: Int64?, progress: @Sendable (String) -> Void,
+                            events: ProgressReporter, keepRecipe: (Digest, Int64) -> Void) throws -> WrittenLayer {
+        let hasher = LayerDiffIDHasher()
+        try rootfs.writeLayer(index, to: hasher)
+        let key = LayerCacheKey(diffID: hasher.finalize(), compressionLevel: level)
+        if let cached = try cache.blob(for: key, placedIn: work.path) {
+            ByteProgress(events, .layer, item, total: estimate).finish(bytes: cached.uncompressedSize)
+            progress("\(what): \(cached.descriptor.digest) from the layer cache (\(cached.uncompressedSize) bytes of tar, \(cached.descriptor.size) compressed)")
+            keepRecipe(key.diffID, hasher.count)
+            return WrittenLayer(blob: cached, fromCache: true)
+        }
+        let writer = try LayerBlobWriter(directory: work.path, compressionLevel: level)
+        let counter = ByteProgress(events, .layer, item, total: estimate)
+        try rootfs.writeLayer(index, to: events.isEnabled
+            ? TeeSink(writer.tarSink, observer: ClosureSink { counter.add($0.count) }) : writer.tarSink)
+        let layer = try writer.finish()
+        guard layer.diffID == key.diffID else {
+            throw DistillError(.io, "\(what) changed between hashing and compressing (diff_id \(key.diffID), then \(layer.diffID)); a package file in the cache was modified during the build")
+        }
+        counter.finish(bytes: layer.uncompressedSize)
+        do {
+            try cache.store(layer)
+        } catch {
+            // The image is complete without the cache; the next build compresses again.
+            progress("\(what): not kept in the layer cache: \(error.description)")
+        }
+        keepRecipe(layer.diffID, layer.uncompressedSize)
+        progress("\(what): \(layer.descriptor.digest) (\(layer.uncompressedSize) bytes of tar, \(layer.descriptor.size) compressed)")
+        return WrittenLayer(blob: layer, fromCache: false)
     }
 
     /// A layer blob and whether the layer cache supplied it.

@@ -1,5 +1,6 @@
 import APK
 import Archive
+public import DistillCrypto
 
 /// What `/etc/os-release` (or `/usr/lib/os-release`) of the rootfs says (os-release(5)).
 public struct OperatingSystemRelease: Sendable, Hashable {
@@ -78,6 +79,16 @@ public struct LayerTarSummary: Sendable, Hashable {
     public var byteCount: Int64
 }
 
+/// What names a layer's tar without its bytes (``Rootfs/layerRecipe(_:)``).
+public struct LayerRecipe: Sendable, Hashable {
+    /// Changes whenever the description's own encoding changes, so old recipes stop matching.
+    static let version = "distill layer recipe 1\n"
+    /// SHA-256 of the description.
+    public var digest: Digest
+    /// The tar the recipe describes: its entry count and exact size in bytes.
+    public var summary: LayerTarSummary
+}
+
 /// A composed rootfs: the tree of entries (file bytes still in the packages' expanded tars),
 /// the layer plan, and the manifest. Immutable and `Sendable`: layers can be written
 /// concurrently, each call reading package bytes through its own descriptors.
@@ -92,6 +103,9 @@ public struct Rootfs: Sendable {
     let tree: FileTree
     let sources: [String]
     let sourceNames: [String]
+    /// What names each package's expanded data for ``layerRecipe(_:)``: `datahash:<hex>`, or
+    /// `C:<checksum>` for a package without datahash (its `C:` then covers the data).
+    let sourceIdentities: [String?]
     let layerOfPackage: [Int]
     /// The layer of everything no package owns.
     let topLayer: Int
@@ -105,6 +119,11 @@ public struct Rootfs: Sendable {
         tree = composition.tree
         sources = composition.reader.sources
         sourceNames = composition.reader.sourceNames
+        sourceIdentities = composition.request.packages.map { package in
+            if let dataHash = package.info.dataHash, !dataHash.isEmpty { return "datahash:" + dataHash }
+            if let checksum = package.info.checksum, !checksum.isEmpty { return "C:" + checksum }
+            return nil
+        }
         let records = composition.records
         switch composition.request.layering {
         case .single:
@@ -186,11 +205,79 @@ public struct Rootfs: Sendable {
     /// other become one file and links to it within the layer.
     @discardableResult
     public func writeLayer(_ index: Int, to sink: any ByteSink) throws(RootfsError) -> LayerTarSummary {
+        let reader = ContentReader(sources: sources, sourceNames: sourceNames)
+        let tar = TarWriter(sink: sink)
+        let count = try walkLayer(index, tar: tar) { entry, content in
+            try tar.append(entry, content: ContentSource(content, reader: reader))
+        }
+        return LayerTarSummary(entryCount: count, byteCount: tar.bytesWritten)
+    }
+
+    /// The recipe of layer `index`: SHA-256 over the tar ``writeLayer(_:to:)`` would write, with
+    /// every file's bytes replaced by what identifies them — for bytes from a package, the
+    /// package's verified identity (its `datahash`, or `C:` for a legacy package whose `C:`
+    /// covers the data) with the offset and length in its expanded data; bytes the rootfs made
+    /// itself are included as they are. Nothing is read from the expanded tars, so the recipe
+    /// costs a walk of the tree instead of a pass over every byte of the layer.
+    ///
+    /// Equal recipes mean equal tars as long as each package's expanded data is what its identity
+    /// says (the fetch stage verifies that on every build): the recipe of a layer whose tar was
+    /// hashed once can name that diff_id for later builds without hashing the tar again. It also
+    /// covers the writer's own framing (headers, PAX records, end blocks), so a change in how
+    /// tars are written changes every recipe. Nil when a file comes from a package without an
+    /// identity (a ``RootfsPackage`` made without `datahash` or `C:`).
+    public func layerRecipe(_ index: Int) throws(RootfsError) -> LayerRecipe? {
+        final class Hasher: ByteSink {
+            var digest = DigestHasher(.sha256)
+            func write(_ bytes: UnsafeRawBufferPointer) throws { digest.update(bytes) }
+        }
+        let hasher = Hasher()
+        hasher.digest.update(Array(LayerRecipe.version.utf8))
+        let tar = TarWriter(sink: hasher)
+        var complete = true
+        let count = try walkLayer(index, tar: tar) { entry, content in
+            guard let standIn = standIn(for: content) else {
+                complete = false
+                return
+            }
+            try tar.appendDescription(of: entry, standIn: standIn)
+        }
+        guard complete else { return nil }
+        return LayerRecipe(digest: hasher.digest.finalize(),
+                           summary: LayerTarSummary(entryCount: count, byteCount: tar.archiveSize))
+    }
+
+    /// A self-delimiting description of `content`: the piece count, then per piece a kind byte,
+    /// its length, and the package identity with the offset, or the bytes themselves.
+    private func standIn(for content: FileContent) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        func append(_ number: Int64) { withUnsafeBytes(of: UInt64(bitPattern: number).littleEndian) { bytes += $0 } }
+        append(Int64(content.pieces.count))
+        for piece in content.pieces {
+            switch piece {
+            case .stored(let source, let offset, let length):
+                guard sourceIdentities.indices.contains(source), let identity = sourceIdentities[source] else { return nil }
+                bytes.append(1)
+                append(length)
+                append(Int64(identity.utf8.count))
+                bytes += identity.utf8
+                append(offset)
+            case .bytes(let literal):
+                bytes.append(2)
+                append(Int64(literal.count))
+                bytes += literal
+            }
+        }
+        return bytes
+    }
+
+    /// Every entry of layer `index` in order through `tar`; regular files with content go to
+    /// `appendFile` (which writes them, or their description). Returns the number of entries.
+    private func walkLayer(_ index: Int, tar: TarWriter,
+                           appendFile: (TarEntry, FileContent) throws -> Void) throws(RootfsError) -> Int {
         guard layers.indices.contains(index) else {
             throw RootfsError(.invalidInput, "there is no layer \(index); the rootfs has \(layers.count)")
         }
-        let reader = ContentReader(sources: sources, sourceNames: sourceNames)
-        let tar = TarWriter(sink: sink)
         var written: [String] = []  // directories on the current path already in this layer
         var firstPathOfInode: [Int: String] = [:]
         var count = 0
@@ -215,7 +302,7 @@ public struct Rootfs: Sendable {
                 if let partial, isPartialDatabase {
                     var entry = tarEntry(path, node)
                     entry.size = Int64(partial.count)
-                    try tar.append(entry, content: partial)
+                    try appendFile(entry, .bytes(partial))
                     count += 1
                     return
                 }
@@ -229,7 +316,7 @@ public struct Rootfs: Sendable {
                     } else {
                         firstPathOfInode[node.inode] = path
                         entry.size = node.content.size
-                        try tar.append(entry, content: ContentSource(node.content, reader: reader))
+                        try appendFile(entry, node.content)
                     }
                 } else {
                     try tar.append(entry)
@@ -245,7 +332,7 @@ public struct Rootfs: Sendable {
         } catch {
             throw RootfsError(.io, "layer \(index): \(error)")
         }
-        return LayerTarSummary(entryCount: count, byteCount: tar.bytesWritten)
+        return count
     }
 
     private static func ancestors(of path: String) -> [String] {

@@ -157,6 +157,38 @@ import Testing
         #expect(plain.suffix(1024).allSatisfy { $0 == 0 })
     }
 
+    /// A description has the real headers where the archive has them, the stand-ins where it
+    /// has content, and counts the archive's size, not its own.
+    @Test func descriptionHasTheHeadersAndCountsTheArchive() throws {
+        let entries = Self.sampleEntries()
+        let archive = try Self.write(entries)
+        let description = MemorySink()
+        let writer = TarWriter(sink: description)
+        var expected: [UInt8] = []
+        var offset = 0
+        let reader = TarReader(source: MemorySource(archive))
+        for (entry, content) in entries {
+            guard try reader.next() != nil else { Issue.record("the archive ends early"); return }
+            let headerEnd = Int(reader.offset)  // next() stops right after the entry's headers
+            let standIn = Array("<\(content.count)>".utf8)
+            if entry.kind == .regular {
+                try writer.appendDescription(of: entry, standIn: standIn)
+                expected += archive[offset..<headerEnd] + standIn
+                offset = headerEnd + (content.count + 511) / 512 * 512
+            } else {
+                try writer.append(entry)
+                expected += archive[offset..<headerEnd]
+                offset = headerEnd
+            }
+            try reader.skipContent()
+        }
+        try writer.finish(.endBlocks)
+        expected += archive[offset...]
+        #expect(description.bytes == expected)
+        #expect(writer.archiveSize == Int64(archive.count))
+        #expect(writer.bytesWritten == Int64(description.bytes.count))
+    }
+
     @Test func paxRecordsComeInAStableOrder() throws {
         var entry = TarEntry(name: String(repeating: "n", count: 120), uid: 9_999_999, size: 1)
         entry.extendedAttributes = ["user.b": [2], "user.a": [1]]

@@ -9,11 +9,14 @@ import Testing
 struct LayerCacheBuildTests {
     static let tag = "registry.example/distill/layer-cache:1.0"
     static let cacheMarker = "from the layer cache"
+    static let recipeMarker = "from the layer cache by its recipe"
 
     struct Build {
         let digest: String
         /// The info lines naming a layer taken from the cache.
         let hits: Int
+        /// Those of them found by the layer's recipe, without hashing its tar.
+        let recipeHits: Int
         let layout: Layout
     }
 
@@ -21,8 +24,10 @@ struct LayerCacheBuildTests {
         let result = try DistillBinary.run(
             ["build", "--log-level", "info", "--cache-dir", scratch.path("cache")] + extra + [config, Self.tag, scratch.path(output) + "/"],
             in: scratch, environment: ["SOURCE_DATE_EPOCH": "1700000000"])
-        let hits = result.standardError.split(separator: "\n").filter { $0.contains(Self.cacheMarker) }.count
+        let lines = result.standardError.split(separator: "\n")
+        let hits = lines.filter { $0.contains(Self.cacheMarker) }.count
         return Build(digest: result.text.trimmingCharacters(in: .whitespacesAndNewlines), hits: hits,
+                     recipeHits: lines.filter { $0.contains(Self.recipeMarker) }.count,
                      layout: Layout(directory: scratch.path(output)))
     }
 
@@ -111,5 +116,46 @@ struct LayerCacheBuildTests {
         #expect(other.hits == firstLayers.count - platforms)
         let shared = zip(firstLayers, otherLayers).filter { $0.digest == $1.digest }.count
         #expect(shared == firstLayers.count - platforms)
+    }
+
+    @Test("a rebuild finds its layers by their recipes; without a record, or with a damaged one, it hashes the tar and records it again")
+    func recipes() throws {
+        let scratch = try ScratchDirectory()
+        let config = try FixtureImage.melangeTzdata.prepare(in: scratch)
+        let records = scratch.path("cache/layers/recipes")
+        func recordFiles() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: records).sorted() }
+
+        let cold = try build(scratch, config: config, output: "cold")
+        let count = try layers(cold.layout).count
+        #expect(cold.recipeHits == 0)
+        #expect(try recordFiles().count == count)
+
+        let warm = try build(scratch, config: config, output: "warm")
+        #expect(warm.hits == count && warm.recipeHits == count)
+        #expect(warm.digest == cold.digest)
+
+        // No records: every layer is hashed, found by its diff_id, and its record written again.
+        let saved = try recordFiles()
+        try FileManager.default.removeItem(atPath: records)
+        let unrecorded = try build(scratch, config: config, output: "unrecorded")
+        #expect(unrecorded.hits == count && unrecorded.recipeHits == 0)
+        #expect(unrecorded.digest == cold.digest)
+        #expect(try recordFiles() == saved)
+
+        // Records naming a diff_id the cache does not hold are misses, never a wrong layer.
+        for name in saved {
+            let path = records + "/" + name
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let diffID = try #require(text.range(of: #"sha256:[0-9a-f]{64}"#, options: .regularExpression).map { String(text[$0]) })
+            let forged = text.replacingOccurrences(of: diffID, with: "sha256:" + String(repeating: "0", count: 64))
+            #expect(forged != text)
+            try forged.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let forged = try build(scratch, config: config, output: "forged")
+        #expect(forged.hits == count && forged.recipeHits == 0)
+        #expect(forged.digest == cold.digest)
+        let repaired = try build(scratch, config: config, output: "repaired")
+        #expect(repaired.recipeHits == count)
+        #expect(repaired.digest == cold.digest)
     }
 }

@@ -123,3 +123,60 @@ struct LayerCacheTests {
         #expect(ParallelGzipWriter.outputFormat() == "pgzip1-b131072-zlib\(zlib.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
 }
+
+@Suite("Layer cache: recipe records")
+struct LayerRecipeRecordTests {
+    static let recipe = DigestAlgorithm.sha256.hash(Array("a layer recipe".utf8))
+    static let diffID = DigestAlgorithm.sha256.hash(Array("the tar it described".utf8))
+
+    @Test("a stored record names its diff_id for its recipe and predicted size only")
+    func roundTrip() throws {
+        let scratch = try ScratchDirectory()
+        let cache = LayerCache(root: scratch.path("cache"))
+        #expect(cache.diffID(forRecipe: Self.recipe, uncompressedSize: 3072) == nil)
+        try cache.storeRecipe(Self.recipe, diffID: Self.diffID, uncompressedSize: 3072)
+        #expect(cache.recipeRecordPath(Self.recipe) == scratch.path("cache/layers/recipes/\(Self.recipe.hex).json"))
+        #expect(cache.diffID(forRecipe: Self.recipe, uncompressedSize: 3072) == Self.diffID)
+        #expect(cache.diffID(forRecipe: Self.recipe, uncompressedSize: 3584) == nil, "another tar size is another tar")
+        let other = DigestAlgorithm.sha256.hash(Array("another recipe".utf8))
+        #expect(cache.diffID(forRecipe: other, uncompressedSize: 3072) == nil)
+        // Storing again (a concurrent or later build) replaces the record atomically.
+        try cache.storeRecipe(Self.recipe, diffID: other, uncompressedSize: 3072)
+        #expect(cache.diffID(forRecipe: Self.recipe, uncompressedSize: 3072) == other)
+    }
+
+    struct BadRecord: Sendable, CustomStringConvertible {
+        let description: String
+        let text: @Sendable (String) -> String  // the recipe's description → the file's text
+    }
+
+    static let badRecords = [
+        BadRecord(description: "cut short") { _ in "{\"diffID\":\"sha256:" },
+        BadRecord(description: "not JSON") { _ in "diffID sha256:00\n" },
+        BadRecord(description: "names another recipe") { _ in
+            "{\"diffID\":\"\(diffID)\",\"recipe\":\"\(DigestAlgorithm.sha256.hash([0]))\",\"uncompressedSize\":3072}"
+        },
+        BadRecord(description: "a malformed diff_id") { recipe in
+            "{\"diffID\":\"sha256:xyz\",\"recipe\":\"\(recipe)\",\"uncompressedSize\":3072}"
+        },
+        BadRecord(description: "another size") { recipe in
+            "{\"diffID\":\"\(diffID)\",\"recipe\":\"\(recipe)\",\"uncompressedSize\":1}"
+        },
+        BadRecord(description: "a directory in its place") { _ in "" },
+    ]
+
+    @Test("a damaged record is no record", arguments: badRecords)
+    func damagedRecords(_ bad: BadRecord) throws {
+        let scratch = try ScratchDirectory()
+        let cache = LayerCache(root: scratch.path("cache"))
+        try cache.storeRecipe(Self.recipe, diffID: Self.diffID, uncompressedSize: 3072)
+        let path = cache.recipeRecordPath(Self.recipe)
+        if bad.description == "a directory in its place" {
+            try FileManager.default.removeItem(atPath: path)
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        } else {
+            try Data(bad.text(Self.recipe.description).utf8).write(to: URL(fileURLWithPath: path))
+        }
+        #expect(cache.diffID(forRecipe: Self.recipe, uncompressedSize: 3072) == nil)
+    }
+}
