@@ -44,7 +44,7 @@ public final class PackageStream: Sendable {
     public var count: Int { state.count }
 
     /// The next package in request order, waiting until it and every one before it have
-    /// verified; nil after the last.
+    /// verified; nil after the last. The stream has one consumer: calls must not overlap.
     ///
     /// Cancelling the calling task cancels the downloads in flight, as it would cancel those of
     /// ``RepositoryClient/fetch(_:options:progress:)``; what they then report (a package that
