@@ -95,10 +95,16 @@ final class PackageStreamState: @unchecked Sendable {
         self.count = count
     }
 
+    /// One fetch's outcome at its position in the requests.
+    struct Completion: Sendable {
+        var position: Int
+        var result: Result<FetchedPackage, RepositoryError>
+    }
+
     /// Runs the fetches, `width` at a time in request order, storing each result as it comes.
     func produce(_ requests: [PackageRequest], width: Int,
                  fetch: @escaping @Sendable (PackageRequest) async throws(RepositoryError) -> FetchedPackage) async {
-        await withTaskGroup(of: (Int, Result<FetchedPackage, RepositoryError>).self) { group in
+        await withTaskGroup(of: Completion.self) { group in
             var next = 0
             // Positions below `contiguous` have all finished (successfully or not).
             var contiguous = 0
@@ -110,17 +116,17 @@ final class PackageStreamState: @unchecked Sendable {
                 next += 1
                 group.addTask {
                     do throws(RepositoryError) {
-                        return (position, .success(try await fetch(request)))
+                        return Completion(position: position, result: .success(try await fetch(request)))
                     } catch {
-                        return (position, .failure(error))
+                        return Completion(position: position, result: .failure(error))
                     }
                 }
             }
             for _ in 0..<min(width, requests.count) { startNext() }
-            while let (position, result) = await group.next() {
-                finished[position] = true
+            while let completion = await group.next() {
+                finished[completion.position] = true
                 while contiguous < requests.count && finished[contiguous] { contiguous += 1 }
-                store(result, at: position)
+                store(completion.result, at: completion.position)
                 // Once every package before the first failure is done, nothing after it matters.
                 if let failed = firstFailurePosition, contiguous >= failed {
                     group.cancelAll()
