@@ -24,8 +24,9 @@ repository at http://127.0.0.1:PORT/<mode>/<path under ROOT>:
   auth-U-P     requires HTTP basic authentication as user U, password P (401 otherwise)
   slow         sends the body 512 bytes at a time, 0.3 s apart (for progress while downloading)
   hold         a file with a FILE.hold beside it is answered only once FILE.hold is gone (the
-               test removes it); after HOLD_SECONDS it answers 404, and a client that closes the
-               connection while it waits is logged with status 499; other files are plain
+               test removes it): logged with status 0 when it starts waiting, then as answered;
+               after HOLD_SECONDS it answers 404, and a client that closes the connection while
+               it waits is logged with status 499; other files are plain
 
 Every request is appended to LOG_FILE as one JSON object per line: method, path, mode, status,
 the If-None-Match and Authorization headers it carried, and the body bytes sent.
@@ -163,6 +164,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # Waits until `hold` is removed. False when the request is already answered: the client went
     # away (logged as 499) or the hold outlasted HOLD_SECONDS (answered 404, so nothing retries).
     def wait_for_release(self, mode, hold):
+        self.record(mode, 0, 0)
         deadline = time.monotonic() + HOLD_SECONDS
         while os.path.exists(hold):
             if time.monotonic() > deadline:
