@@ -586,7 +586,6 @@ extension Pipeline {
             throw DistillError(.config, "build time \(seconds): \(error.description)")
         }
     }
-
 }
 
 /// A directory next to the output for the layer files while a build runs: on the same file

@@ -48,7 +48,7 @@ seen = set()
 seen_lock = threading.Lock()
 log_lock = threading.Lock()
 rotation = [0]
-HOLD_SECONDS = 10
+HOLD_SECONDS = 30
 
 
 def first_time(key):
