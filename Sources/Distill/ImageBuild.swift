@@ -157,19 +157,21 @@ extension Pipeline {
         defer { withExtendedLifetime(work) {} }
         // Fetching every architecture at once lets downloads and verification of one overlap the
         // composing and compressing of another; each fetch is bounded by the repository options.
-        let fetches = resolved.images.map { image in
-            Task { try await self.fetch(image, progress: options.progressEvents) }
+        // Each architecture's packages are installed as they arrive, in install order, while the
+        // ones after them are still downloading.
+        let streams = resolved.images.map { image in
+            client.fetchStream(image.packages.map { request(for: $0, architecture: image.architecture) },
+                               progress: options.progressEvents)
         }
-        defer { fetches.forEach { $0.cancel() } }
+        defer { streams.forEach { $0.cancel() } }
 
         var built: [ArchitectureResult] = []
         for (position, image) in resolved.images.enumerated() {
             let step = "building \(image.architecture.apkName)"
             do throws(DistillError) {
                 options.progress("fetching \(image.packages.count) packages for \(image.architecture.apkName)")
-                let fetched = try await Self.awaitFetch(fetches[position])
-                built.append(try buildArchitecture(
-                    image, fetched: fetched, resolved: resolved, reference: reference, vcsURL: vcsURL,
+                built.append(try await buildArchitecture(
+                    image, packages: streams[position], resolved: resolved, reference: reference, vcsURL: vcsURL,
                     options: options, work: work))
             } catch {
                 throw error.during(step)
@@ -266,18 +268,33 @@ extension Pipeline {
         var cachedLayerCount: Int
     }
 
-    /// Compose → layers → image config and manifest → SBOM, for one architecture.
-    func buildArchitecture(_ image: ResolvedImage, fetched: [FetchedPackage], resolved: ResolvedConfig,
+    /// Compose (from `packages` as they arrive) → layers → image config and manifest → SBOM, for
+    /// one architecture. A package that cannot be installed stops the fetch of the rest.
+    func buildArchitecture(_ image: ResolvedImage, packages: PackageStream, resolved: ResolvedConfig,
                            reference: ImageReference, vcsURL: String?, options: BuildOptions,
-                           work: ScratchSpace) throws(DistillError) -> ArchitectureResult {
+                           work: ScratchSpace) async throws(DistillError) -> ArchitectureResult {
         let configuration = resolved.configuration
         let architecture = image.architecture
-        let created = options.epoch.imageCreated(newestPackageBuildTime: fetched.compactMap(\.info.buildTime).max())
-        let createdText = try Self.timestamp(created)
 
         options.progress("composing the \(architecture.apkName) rootfs")
-        let rootfs = try composeRootfs(image, fetched: fetched, configuration: configuration, keyring: resolved.keyring,
-                                       created: created)
+        let composed: ComposedRootfs
+        do throws(DistillError) {
+            composed = try await composeRootfs(image, configuration: configuration, keyring: resolved.keyring, epoch: options.epoch) {
+                () throws(DistillError) -> FetchedPackage? in
+                do throws(RepositoryError) {
+                    return try await packages.next()
+                } catch {
+                    throw DistillError(repository: error)
+                }
+            }
+        } catch {
+            packages.cancel()
+            throw error
+        }
+        let rootfs = composed.rootfs
+        let fetched = composed.fetched
+        let created = composed.created
+        let createdText = try Self.timestamp(created)
 
         let written = try writeLayers(rootfs, level: options.compressionLevel, work: work, progress: options.progress,
                                       events: options.progressEvents)
@@ -321,14 +338,49 @@ extension Pipeline {
             cachedLayerCount: written.filter(\.fromCache).count)
     }
 
-    /// The rootfs of `image`: its packages installed, and everything `configuration` adds.
-    func composeRootfs(_ image: ResolvedImage, fetched: [FetchedPackage], configuration: ApkoConfig.ImageConfiguration,
-                       keyring: LoadedKeyring, created: Int64) throws(DistillError) -> Rootfs {
+    /// A rootfs, the packages it was composed from (install order), and the image's creation
+    /// time they give (the build epoch, or the newest package's build time).
+    struct ComposedRootfs {
+        var rootfs: Rootfs
+        var fetched: [FetchedPackage]
+        var created: Int64
+    }
+
+    /// The rootfs of `image`: its packages installed as `next` hands them out (install order, nil
+    /// after the last), and everything `configuration` adds once all are in.
+    func composeRootfs(_ image: ResolvedImage, configuration: ApkoConfig.ImageConfiguration, keyring: LoadedKeyring,
+                       epoch: BuildEpoch, next: () async throws(DistillError) -> FetchedPackage?)
+        async throws(DistillError) -> ComposedRootfs {
         let locked = configuration.locked(to: image.architecture, packages: ImageComposition.pins(image))
-        let request = try ImageComposition.request(configuration: configuration, image: image, fetched: fetched,
-                                                   keyring: keyring, apkoJSON: locked.apkoJSON(), buildEpoch: created)
+        let request = ImageComposition.request(configuration: configuration, image: image, keyring: keyring,
+                                               apkoJSON: locked.apkoJSON())
+        let composer: RootfsComposer
         do {
-            return try Rootfs.compose(request)
+            composer = try RootfsComposer(request)
+        } catch {
+            throw DistillError(.compose, "\(error)")
+        }
+        var fetched: [FetchedPackage] = []
+        fetched.reserveCapacity(image.packages.count)
+        while let package = try await next() {
+            let installable = try ImageComposition.package(package, position: fetched.count, of: image)
+            do {
+                try composer.install(installable)
+            } catch {
+                throw DistillError(.compose, "\(error)")
+            }
+            fetched.append(package)
+        }
+        guard fetched.count == image.packages.count else {
+            throw DistillError(.repository, "\(image.architecture.apkName): \(fetched.count) packages were fetched for \(image.packages.count) resolved ones")
+        }
+        // Both depend on every package: the newest build time, and which packages provide certificates.
+        let created = epoch.imageCreated(newestPackageBuildTime: fetched.compactMap(\.info.buildTime).max())
+        _ = try Self.timestamp(created)
+        let certificates = ImageComposition.certificates(configuration, installed: fetched.map(\.info))
+        do {
+            let rootfs = try composer.finish(buildEpoch: created, certificates: certificates)
+            return ComposedRootfs(rootfs: rootfs, fetched: fetched, created: created)
         } catch {
             throw DistillError(.compose, "\(error)")
         }
@@ -571,16 +623,6 @@ extension Pipeline {
             return try Timestamp.rfc3339(epochSeconds: seconds)
         } catch {
             throw DistillError(.config, "build time \(seconds): \(error.description)")
-        }
-    }
-
-    static func awaitFetch(_ task: Task<[FetchedPackage], any Error>) async throws(DistillError) -> [FetchedPackage] {
-        do {
-            return try await task.value
-        } catch let error as DistillError {
-            throw error
-        } catch {
-            throw DistillError(.repository, "fetching was interrupted: \(error)")
         }
     }
 }

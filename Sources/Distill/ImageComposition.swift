@@ -11,22 +11,12 @@ enum ImageComposition {
         image.packages.map { Dependency(name: $0.name, tag: $0.tag, op: .equal, version: $0.version) }
     }
 
-    /// The Rootfs request for `image`, built from `configuration` (defaulted) and its packages as
-    /// fetched (install order, expanded). `apkoJSON` is the locked config's bytes.
-    static func request(configuration: ImageConfiguration, image: ResolvedImage, fetched: [FetchedPackage],
-                        keyring: LoadedKeyring, apkoJSON: [UInt8], buildEpoch: Int64) throws(DistillError) -> RootfsRequest {
-        guard fetched.count == image.packages.count else {
-            throw DistillError(.repository, "\(image.architecture.apkName): \(fetched.count) packages were fetched for \(image.packages.count) resolved ones")
-        }
-        var packages: [RootfsPackage] = []
-        packages.reserveCapacity(fetched.count)
-        for (position, package) in fetched.enumerated() {
-            guard let expanded = package.expandedDataPath else {
-                throw DistillError(.repository, "\(package.request.nameVersion) was fetched without its expanded data, so it cannot be installed")
-            }
-            packages.append(RootfsPackage(file: package.file, expandedDataPath: expanded,
-                                          repositoryTag: image.packages[position].tag))
-        }
+    /// The Rootfs request for `image`, built from `configuration` (defaulted), without packages:
+    /// they are installed as they are fetched (see ``package(_:position:of:)``). Its build epoch
+    /// and certificate providers depend on the packages, so the composer gets them when they are
+    /// all in. `apkoJSON` is the locked config's bytes.
+    static func request(configuration: ImageConfiguration, image: ResolvedImage, keyring: LoadedKeyring,
+                        apkoJSON: [UInt8]) -> RootfsRequest {
         let contents = configuration.contents
         // /etc/apk/repositories is the image's view: the build-only repositories stay out.
         let runtimeRepositories = (contents.repositories + contents.runtimeRepositories).map(\.spelling)
@@ -36,18 +26,29 @@ enum ImageComposition {
             : []
         return RootfsRequest(
             architecture: image.architecture.apkName,
-            packages: packages,
+            packages: [],
             world: pins(image).map(\.description),
             repositories: runtimeRepositories,
             keyring: keyring.files.map { RootfsKeyFile(name: $0.name, content: $0.bytes) },
             runtimeKeyring: contents.runtimeKeyring.map { RootfsKeyFile(name: $0.name, content: Array($0.content.utf8)) },
             accounts: accounts(configuration),
             paths: configuration.paths.map(pathMutation),
-            certificates: certificates(configuration, installed: fetched.map(\.info)),
+            certificates: certificates(configuration, installed: []),
             services: services,
             apkoJSON: apkoJSON,
-            buildEpoch: buildEpoch,
             layering: configuration.layering.map { RootfsLayering.origin(budget: $0.budget) } ?? .single)
+    }
+
+    /// The package at `position` of `image`'s install order as the Rootfs stage installs it: as
+    /// fetched (its `.PKGINFO`, scripts, entries and expanded tar), with the resolved `@tag`.
+    static func package(_ package: FetchedPackage, position: Int, of image: ResolvedImage) throws(DistillError) -> RootfsPackage {
+        guard position < image.packages.count else {
+            throw DistillError(.repository, "\(image.architecture.apkName): more packages were fetched than the \(image.packages.count) resolved ones")
+        }
+        guard let expanded = package.expandedDataPath else {
+            throw DistillError(.repository, "\(package.request.nameVersion) was fetched without its expanded data, so it cannot be installed")
+        }
+        return RootfsPackage(file: package.file, expandedDataPath: expanded, repositoryTag: image.packages[position].tag)
     }
 
     /// The configured users and groups; `withDefaults()` has filled in gids, shells and homes.

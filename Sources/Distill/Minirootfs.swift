@@ -56,14 +56,15 @@ extension Pipeline {
         let architecture = image.architecture.apkName
         progress("fetching \(image.packages.count) packages for \(architecture)")
         let fetched = try await fetch(image, progress: progressEvents)
-        let created = epoch.imageCreated(newestPackageBuildTime: fetched.compactMap(\.info.buildTime).max())
         ScratchSpace.removeAbandoned(near: output, sbomDirectory: nil)
         self.options.cache.removeAbandonedTemporaryFiles()
         let work = try ScratchSpace(near: output)
         let layers: [LayerBlob]
         do throws(DistillError) {
-            let rootfs = try composeRootfs(image, fetched: fetched, configuration: configuration, keyring: resolved.keyring,
-                                           created: created)
+            var remaining = fetched[...]
+            let rootfs = try await composeRootfs(image, configuration: configuration, keyring: resolved.keyring, epoch: epoch) {
+                () throws(DistillError) -> FetchedPackage? in remaining.popFirst()
+            }.rootfs
             layers = try writeLayers(rootfs, level: compressionLevel, work: work, progress: progress, events: progressEvents)
                 .map(\.blob)
         } catch {

@@ -174,7 +174,9 @@ public final class RepositoryClient: Sendable {
 
     /// Fetches and verifies `requests`, at most ``RepositoryOptions/maximumConcurrentFetches`` at a
     /// time (downloads overlap with other packages' verification and expansion), and returns
-    /// them in request order. The first failure cancels the rest and is thrown.
+    /// them in request order. The first failure in request order is thrown (after the packages
+    /// before it have finished); nothing new starts once a package has failed, and the rest are
+    /// cancelled. ``fetchStream(_:options:progress:)`` hands the same packages out as they come.
     ///
     /// `progress` gets a `fetch` `plan` for the architectures of `requests` (the sum of their
     /// expected sizes, when every one is known), then a `start` and a `done` (the `.apk`'s size on
@@ -185,41 +187,34 @@ public final class RepositoryClient: Sendable {
     ///   `.invalidPackage`, `.tooLarge`, `.notFound`, `.notCached` (offline), `.network`, `.io`.
     public func fetch(_ requests: [PackageRequest], options fetchOptions: FetchOptions = FetchOptions(),
                       progress: ProgressReporter = .none) async throws(RepositoryError) -> [FetchedPackage] {
-        let width = options.maximumConcurrentFetches
+        let stream = fetchStream(requests, options: fetchOptions, progress: progress)
+        var packages: [FetchedPackage] = []
+        packages.reserveCapacity(requests.count)
+        while let package = try await stream.next() {
+            packages.append(package)
+        }
+        return packages
+    }
+
+    /// Starts fetching and verifying `requests` as ``fetch(_:options:progress:)`` does, and hands
+    /// the packages out in request order as they become available: the caller can use the first
+    /// ones while the rest download (see ``PackageStream``). The progress events and errors are
+    /// those of ``fetch(_:options:progress:)``; the fetch starts at once, before the first
+    /// ``PackageStream/next()``.
+    public func fetchStream(_ requests: [PackageRequest], options fetchOptions: FetchOptions = FetchOptions(),
+                            progress: ProgressReporter = .none) -> PackageStream {
         if progress.isEnabled && !requests.isEmpty {
             let sizes = requests.compactMap(\.expectedSize)
             progress.plan(.fetch, Set(requests.map(\.architecture)).sorted().joined(separator: ","),
                           total: sizes.count == requests.count ? sizes.reduce(0, +) : nil)
         }
-        do {
-            return try await withThrowingTaskGroup(of: (Int, FetchedPackage).self) { group in
-                var results = [FetchedPackage?](repeating: nil, count: requests.count)
-                var next = 0
-                func startNext() {
-                    guard next < requests.count else { return }
-                    let position = next
-                    let request = requests[position]
-                    next += 1
-                    group.addTask {
-                        progress.start(.fetch, request.progressItem, total: request.expectedSize)
-                        let package = try await self.fetch(request, options: fetchOptions, progress: progress)
-                        if progress.isEnabled {
-                            progress.finish(.fetch, request.progressItem, bytes: Files.size(package.path) ?? request.expectedSize ?? 0)
-                        }
-                        return (position, package)
-                    }
-                }
-                for _ in 0..<min(width, requests.count) { startNext() }
-                while let (position, package) = try await group.next() {
-                    results[position] = package
-                    startNext()
-                }
-                return results.map { $0! }
+        return PackageStream(requests: requests, width: options.maximumConcurrentFetches) { request throws(RepositoryError) in
+            progress.start(.fetch, request.progressItem, total: request.expectedSize)
+            let package = try await self.fetch(request, options: fetchOptions, progress: progress)
+            if progress.isEnabled {
+                progress.finish(.fetch, request.progressItem, bytes: Files.size(package.path) ?? request.expectedSize ?? 0)
             }
-        } catch let error as RepositoryError {
-            throw error
-        } catch {
-            throw RepositoryError(.io, "fetching packages failed: \(error)")
+            return package
         }
     }
 

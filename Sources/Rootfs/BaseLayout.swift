@@ -31,30 +31,16 @@ enum Layout {
 }
 
 extension Composition {
-    /// Refuses requests the rootfs cannot be built from, before anything is done.
-    func validate() throws(RootfsError) {
+    /// Refuses requests the rootfs cannot be built from, before anything is done: the
+    /// architecture, the packages known so far (``RootfsRequest/packages``), the key and service
+    /// names. `names` collects the packages' names (see ``validate(_:names:)``).
+    func validate(names: inout [String: String]) throws(RootfsError) {
         let arch = request.architecture
         guard !arch.isEmpty, !arch.contains("/"), !arch.contains(where: { $0.isNewline || $0.isWhitespace }) else {
             throw RootfsError(.invalidInput, "architecture \(quoted(arch)) is not an apk architecture name")
         }
-        var seen: [String: String] = [:]
         for package in request.packages {
-            let info = package.info
-            guard let checksum = info.checksum, !checksum.isEmpty else {
-                throw RootfsError(.invalidInput, "\(info.nameVersion): no C: checksum, which the installed database needs",
-                                  packages: [info.nameVersion])
-            }
-            if let other = seen[info.name] {
-                throw RootfsError(.invalidInput, "\(info.nameVersion) and \(other) are both in the package list; apk installs one package per name",
-                                  packages: [info.nameVersion, other])
-            }
-            seen[info.name] = info.nameVersion
-            let text = [info.name, info.version, info.arch ?? "", info.description ?? "", info.url ?? "", info.license ?? "",
-                        info.origin ?? "", info.maintainer ?? "", info.commit ?? "", checksum, package.repositoryTag ?? ""]
-            if text.contains(where: { $0.contains(where: \.isNewline) }) {
-                throw RootfsError(.invalidInput, "\(info.nameVersion): a metadata value contains a line break, which would forge installed-db lines",
-                                  packages: [info.nameVersion])
-            }
+            try Self.validate(package, names: &names)
         }
         for key in request.keyring + request.runtimeKeyring {
             try Self.requireFileName(key.name, what: "key")
@@ -62,6 +48,34 @@ extension Composition {
         for service in request.services {
             try Self.requireFileName(service.name, what: "service")
         }
+    }
+
+    /// Refuses a package the installed database cannot record: no `C:`, a name that an earlier
+    /// package already has (`names`: name → `name-version` of the packages before it, which this
+    /// adds to), or metadata with a line break.
+    static func validate(_ package: RootfsPackage, names: inout [String: String]) throws(RootfsError) {
+        let info = package.info
+        guard let checksum = info.checksum, !checksum.isEmpty else {
+            throw RootfsError(.invalidInput, "\(info.nameVersion): no C: checksum, which the installed database needs",
+                              packages: [info.nameVersion])
+        }
+        if let other = names[info.name] {
+            throw RootfsError(.invalidInput, "\(info.nameVersion) and \(other) are both in the package list; apk installs one package per name",
+                              packages: [info.nameVersion, other])
+        }
+        names[info.name] = info.nameVersion
+        let text = [info.name, info.version, info.arch ?? "", info.description ?? "", info.url ?? "", info.license ?? "",
+                    info.origin ?? "", info.maintainer ?? "", info.commit ?? "", checksum, package.repositoryTag ?? ""]
+        if text.contains(where: { $0.contains(where: \.isNewline) }) {
+            throw RootfsError(.invalidInput, "\(info.nameVersion): a metadata value contains a line break, which would forge installed-db lines",
+                              packages: [info.nameVersion])
+        }
+    }
+
+    /// Whether `package` ships `lib` itself as a symlink (usr-merge), which changes the base
+    /// layout (see ``initializeDatabase(libIsShipped:)``).
+    static func shipsLibrarySymlink(_ package: RootfsPackage) -> Bool {
+        package.dataEntries.contains { $0.path == "lib" && $0.kind == .symbolicLink }
     }
 
     /// A single path component: not empty, not `.`/`..`, no `/` and no control characters.
@@ -75,16 +89,13 @@ extension Composition {
     /// apko's `InitDB` (reference/apko.md §3.6): base and init directories, `/dev` nodes, and
     /// apk's state files (filled in at the end). `lib` becomes a directory with
     /// `lib/apk -> ../usr/lib/apk` unless a package ships `lib` itself as a symlink (usr-merge),
-    /// which is then installed as it comes.
-    func initializeDatabase() throws(RootfsError) {
+    /// which is then installed as it comes: `libIsShipped` says whether one of the packages does.
+    func initializeDatabase(libIsShipped: Bool) throws(RootfsError) {
         for (path, mode) in Layout.baseDirectories {
             tree.set(.directory(mode: mode), at: path)
         }
         for path in Layout.initDirectories {
             tree.set(.directory(), at: path)
-        }
-        let libIsShipped = request.packages.contains { package in
-            package.dataEntries.contains { $0.path == "lib" && $0.kind == .symbolicLink }
         }
         if !libIsShipped {
             tree.set(.directory(), at: "lib")

@@ -3,17 +3,43 @@ import APK
 /// The state of one composition: the tree, the installed-db records, and a reader for package
 /// bytes. Each step of the pipeline is an extension in its own file.
 final class Composition {
-    let request: RootfsRequest
+    /// What to compose; `buildEpoch` and `certificates` may change until the packages are in.
+    var request: RootfsRequest
     var tree = FileTree()
     var records: [InstalledRecord] = []
-    /// `name-version` of each package, by install-order index.
-    let names: [String]
-    let reader: ContentReader
+    /// `name-version` of each installed package, by install-order index.
+    private(set) var names: [String] = []
+    /// The `.PKGINFO` of each installed package, by install-order index (owners' origin and
+    /// replaces, for the installer's conflict rules).
+    private(set) var infos: [PackageInfo] = []
+    /// The expanded data tar of each installed package, by install-order index.
+    private(set) var sources: [String] = []
+    /// Reads the installed packages' file bytes; opened by ``openContents()`` once every package
+    /// is in, for the steps after them.
+    private(set) var reader = ContentReader(sources: [], sourceNames: [])
 
     init(request: RootfsRequest) {
         self.request = request
-        self.names = request.packages.map(\.info.nameVersion)
-        self.reader = ContentReader(sources: request.packages.map(\.expandedDataPath), sourceNames: names)
+    }
+
+    /// Installs `package` after the ones installed so far (see ``Installer``).
+    func install(_ package: RootfsPackage) throws(RootfsError) {
+        let index = names.count
+        names.append(package.info.nameVersion)
+        infos.append(package.info)
+        sources.append(package.expandedDataPath)
+        // The installer shares these arrays' storage; they are not copied per package.
+        let installer = Installer(index: index, package: package, names: names, infos: infos)
+        try installer.install(into: &tree, records: &records)
+        guard tree.nodes.count <= Rootfs.maximumEntryCount else {
+            throw RootfsError(.tooLarge, "\(package.info.nameVersion): the rootfs holds more than \(Rootfs.maximumEntryCount) entries",
+                              packages: [package.info.nameVersion])
+        }
+    }
+
+    /// Makes the installed packages' bytes readable for the steps after installation.
+    func openContents() {
+        reader = ContentReader(sources: sources, sourceNames: names)
     }
 
     /// Runs a path operation for a configuration step and turns what it throws into an error
@@ -80,34 +106,13 @@ extension Rootfs {
     ///
     /// Nothing is read from the packages' bytes except the few files these steps inspect
     /// (account files, certificates, busybox path lists, ELF headers for `ld.so.cache`).
+    ///
+    /// The same steps as a ``RootfsComposer`` given all of `request.packages` up front.
     public static func compose(_ request: RootfsRequest) throws(RootfsError) -> Rootfs {
-        let composition = Composition(request: request)
-        try composition.validate()
-        try composition.initializeDatabase()
-        try composition.installKeys(request.keyring, refusingExisting: false, what: "keyring")
-        for (index, package) in request.packages.enumerated() {
-            let installer = Installer(index: index, package: package, names: composition.names,
-                                      infos: request.packages.map(\.info))
-            try installer.install(into: &composition.tree, records: &composition.records)
-            guard composition.tree.nodes.count <= Rootfs.maximumEntryCount else {
-                throw RootfsError(.tooLarge, "\(package.info.nameVersion): the rootfs holds more than \(Rootfs.maximumEntryCount) entries",
-                                  packages: [package.info.nameVersion])
-            }
+        let composer = try RootfsComposer(request)
+        for package in request.packages {
+            try composer.install(package)
         }
-        try composition.completeLibraryLayout()
-        try composition.applyAccounts()
-        if let apkoJSON = request.apkoJSON {
-            try composition.writeFile("etc/apko.json", .bytes(apkoJSON), mode: 0o444, what: "/etc/apko.json")
-        }
-        try composition.applyPathMutations()
-        try composition.installCertificates()
-        try composition.writeTrustStoreChecksums()
-        try composition.installKeys(request.runtimeKeyring, refusingExisting: true, what: "runtime_keyring")
-        try composition.writeServices()
-        try composition.installBusyboxLinks()
-        try composition.writeLinkerCache()
-        try composition.writeApkConfiguration()
-        try composition.writeInstalledDatabase()
-        return try Rootfs(composition: composition)
+        return try composer.finish()
     }
 }

@@ -25,9 +25,10 @@ struct Installer {
     /// The package being installed.
     let index: Int
     let package: RootfsPackage
-    /// `name-version` of every package, for messages.
+    /// `name-version` of the packages installed so far, this one last, for messages.
     let names: [String]
-    /// The package infos in install order (owners' origin and replaces).
+    /// The infos of the packages installed so far, this one last: a path's owner is always an
+    /// earlier package (its origin and replaces decide conflicts), never a later one.
     let infos: [PackageInfo]
 
     private var nameVersion: String { names[index] }

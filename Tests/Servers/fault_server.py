@@ -23,6 +23,10 @@ repository at http://127.0.0.1:PORT/<mode>/<path under ROOT>:
   rotate       every answer carries a new ETag and If-None-Match is ignored (always 200)
   auth-U-P     requires HTTP basic authentication as user U, password P (401 otherwise)
   slow         sends the body 512 bytes at a time, 0.3 s apart (for progress while downloading)
+  hold         a file with a FILE.hold beside it is answered only once FILE.hold is gone (the
+               test removes it): logged with status 0 when it starts waiting, then as answered;
+               after HOLD_SECONDS it answers 404, and a client that closes the connection while
+               it waits is logged with status 499; other files are plain
 
 Every request is appended to LOG_FILE as one JSON object per line: method, path, mode, status,
 the If-None-Match and Authorization headers it carried, and the body bytes sent.
@@ -32,6 +36,8 @@ import hashlib
 import http.server
 import json
 import os
+import select
+import socket
 import socketserver
 import sys
 import threading
@@ -42,6 +48,7 @@ seen = set()
 seen_lock = threading.Lock()
 log_lock = threading.Lock()
 rotation = [0]
+HOLD_SECONDS = 30
 
 
 def first_time(key):
@@ -105,6 +112,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not path.startswith(os.path.realpath(ROOT) + os.sep) or not os.path.isfile(path) or mode == "notfound":
             self.answer(mode, 404, b"not found\n")
             return
+        if mode == "hold" and os.path.exists(path + ".hold") and not self.wait_for_release(mode, path + ".hold"):
+            return
         key = (mode, relative)
         if mode == "fail500" or (mode == "fail500once" and first_time(key)):
             self.answer(mode, 500, b"internal error\n")
@@ -151,6 +160,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
         if cut or short or long or understated:
             self.close_connection = True
+
+    # Waits until `hold` is removed. False when the request is already answered: the client went
+    # away (logged as 499) or the hold outlasted HOLD_SECONDS (answered 404, so nothing retries).
+    def wait_for_release(self, mode, hold):
+        self.record(mode, 0, 0)
+        deadline = time.monotonic() + HOLD_SECONDS
+        while os.path.exists(hold):
+            if time.monotonic() > deadline:
+                self.answer(mode, 404, b"held too long\n")
+                return False
+            readable, _, _ = select.select([self.connection], [], [], 0.02)
+            if readable and self.connection.recv(1, socket.MSG_PEEK) == b"":
+                self.record(mode, 499, 0)
+                self.close_connection = True
+                return False
+        return True
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
