@@ -119,9 +119,11 @@ public struct Rootfs: Sendable {
         tree = composition.tree
         sources = composition.reader.sources
         sourceNames = composition.reader.sourceNames
-        sourceIdentities = composition.request.packages.map { package in
-            if let dataHash = package.info.dataHash, !dataHash.isEmpty { return "datahash:" + dataHash }
-            if let checksum = package.info.checksum, !checksum.isEmpty { return "C:" + checksum }
+        // The installed packages' infos, not `request.packages`: a streaming composition gets
+        // its packages one by one through `install`.
+        sourceIdentities = composition.infos.map { info in
+            if let dataHash = info.dataHash, !dataHash.isEmpty { return "datahash:" + dataHash }
+            if let checksum = info.checksum, !checksum.isEmpty { return "C:" + checksum }
             return nil
         }
         let records = composition.records

@@ -26,6 +26,15 @@ struct LayerRecipeTests {
             digests.insert(recipe.digest)
         }
         #expect(digests.count == rootfs.layers.count, "each layer has its own recipe")
+
+        // Composed one package at a time (as a build streams them), the recipes are the same.
+        let composer = try RootfsComposer(RootfsRequest(architecture: "x86_64", packages: [], apkoJSON: Array("{}".utf8),
+                                                        layering: .origin(budget: 10)))
+        for package in packages { try composer.install(package) }
+        let streamed = try composer.finish()
+        for index in rootfs.layers.indices {
+            #expect(try streamed.layerRecipe(index) == rootfs.layerRecipe(index))
+        }
     }
 
     /// Separate reads of the same packages (other expanded files, other paths) give one recipe;
