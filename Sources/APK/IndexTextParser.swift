@@ -31,6 +31,7 @@ struct IndexTextParser {
     /// The start of a line whose end is in a later piece.
     private var partialLine: [UInt8] = []
     private let strings = StringCache()
+    private let scratch = DependencyScratch()
 
     /// - Parameter expectedSize: the length of the text, when known, so the records' array can be
     ///   allocated once (growing it copies every record made so far).
@@ -123,13 +124,17 @@ struct IndexTextParser {
         case UInt8(ascii: "c"): packages[current].commit = strings.shared(value, at: .commit)
         case UInt8(ascii: "k"): packages[current].providerPriority = try number(Int.self, letter, value)
         case UInt8(ascii: "D"):
-            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, site: .depends, into: &packages[current].depends)
+            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, scratch: scratch, site: .depends,
+                                  into: &packages[current].depends)
         case UInt8(ascii: "p"):
-            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, site: .provides, into: &packages[current].provides)
+            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, scratch: scratch, site: .provides,
+                                  into: &packages[current].provides)
         case UInt8(ascii: "i"):
-            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, site: .installIf, into: &packages[current].installIf)
+            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, scratch: scratch, site: .installIf,
+                                  into: &packages[current].installIf)
         case UInt8(ascii: "r"):
-            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, site: .replaces, into: &packages[current].replaces)
+            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, scratch: scratch, site: .replaces,
+                                  into: &packages[current].replaces)
         case UInt8(ascii: "q"): packages[current].replacesPriority = try number(Int.self, letter, value)
         case UInt8(ascii: "A")...UInt8(ascii: "Z"):
             // Installed-db letters (F M R Z) are handled by the installed-db reader; in an index an
@@ -193,28 +198,33 @@ struct IndexTextParser {
     }
 
     private static func dependencies(_ value: UnsafeBufferPointer<UInt8>, line: Int, source: String?, strings: StringCache,
-                                     site: StringCache.Site, into list: inout [Dependency]) throws {
+                                     scratch: DependencyScratch, site: StringCache.Site, into list: inout [Dependency]) throws {
         guard let base = value.baseAddress, !value.isEmpty else { return }
-        try ByteClass.withTable { classes in
-            var separators = 0
-            for byte in value where classes[Int(byte)] == ByteClass.separator { separators += 1 }
-            list.reserveCapacity(list.count + separators + 1)
-            let end = value.count
-            var start = 0
-            while start < end {
-                if classes[Int(base[start])] == ByteClass.separator {
-                    start += 1
-                    continue
+        do {
+            try ByteClass.withTable { classes in
+                let end = value.count
+                var start = 0
+                while start < end {
+                    if classes[Int(base[start])] == ByteClass.separator {
+                        start += 1
+                        continue
+                    }
+                    let slot = scratch.nextSlot()
+                    let (parsed, tokenEnd) = Dependency.scan(base, from: start, to: end, classes: classes, strings: strings,
+                                                             site: site, into: slot)
+                    if !parsed {
+                        slot.initialize(to: try uncommonDependency(UnsafeBufferPointer(start: base + start, count: tokenEnd - start),
+                                                                   line: line, source: source))
+                    }
+                    scratch.count += 1
+                    start = tokenEnd
                 }
-                let (parsed, tokenEnd) = Dependency.scan(base, from: start, to: end, classes: classes, strings: strings, site: site,
-                                                         into: &list)
-                if !parsed {
-                    try uncommonDependency(UnsafeBufferPointer(start: base + start, count: tokenEnd - start), line: line,
-                                           source: source, into: &list)
-                }
-                start = tokenEnd
             }
+        } catch {
+            scratch.discard()
+            throw error
         }
+        scratch.moveAll(appendingTo: &list)
     }
 }
 
@@ -222,13 +232,63 @@ extension IndexTextParser {
     /// A token `Dependency.scan` leaves alone, through the general parser. Kept out of line:
     /// sharing the caller's code path makes the optimizer copy every common-case dependency.
     @inline(never)
-    fileprivate static func uncommonDependency(_ token: UnsafeBufferPointer<UInt8>, line: Int, source: String?,
-                                               into list: inout [Dependency]) throws {
+    fileprivate static func uncommonDependency(_ token: UnsafeBufferPointer<UInt8>, line: Int, source: String?) throws -> Dependency {
         do {
-            list.append(try Dependency(parsing: Substring(string(token))))
+            return try Dependency(parsing: Substring(string(token)))
         } catch let error as APKError {
             throw APKError(.malformedIndex, "line \(line): \(error.message)", source: source)
         }
+    }
+}
+
+/// Where the entries of one dependency list are made before they become its array. A list's
+/// length is known only at its end: moving the finished entries into an array of exactly that size
+/// copies their bytes once, where counting the tokens first or growing the array costs more.
+final class DependencyScratch {
+    private var base: UnsafeMutablePointer<Dependency>
+    private var capacity = 16
+    /// Entries made so far (initialized from `base`).
+    var count = 0
+
+    init() {
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    /// Uninitialized room for the next entry; the caller initializes it and then counts it.
+    @inline(__always)
+    func nextSlot() -> UnsafeMutablePointer<Dependency> {
+        if count == capacity { grow() }
+        return base + count
+    }
+
+    private func grow() {
+        let larger = UnsafeMutablePointer<Dependency>.allocate(capacity: capacity * 2)
+        larger.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = larger
+        capacity *= 2
+    }
+
+    /// Moves every entry to the end of `list` and starts over.
+    func moveAll(appendingTo list: inout [Dependency]) {
+        let made = count
+        count = 0
+        guard made > 0 else { return }
+        // Not `Array(unsafeUninitializedCapacity:)`: it looks up the storage class's metadata at
+        // run time on every call, which costs more than these appends.
+        list.reserveCapacity(list.count + made)
+        for index in 0..<made { list.append((base + index).move()) }
+    }
+
+    /// Drops the entries made so far (their list failed).
+    func discard() {
+        base.deinitialize(count: count)
+        count = 0
     }
 }
 
@@ -255,6 +315,13 @@ enum ByteClass {
         }
     }
 
+    /// Whether a byte of class `byteClass` ends a version (a separator, or a byte for the general
+    /// parser). One test of a bit mask, so the loop over a version's bytes has a single branch.
+    @inline(__always)
+    static func endsVersion(_ byteClass: UInt8) -> Bool {
+        (1 &<< byteClass) & (1 &<< separator | 1 &<< unusual) != 0
+    }
+
     /// Lends the 256-entry table, indexed by byte.
     static func withTable<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
         try table.withUnsafeBufferPointer(body)
@@ -264,29 +331,28 @@ enum ByteClass {
 extension Dependency {
     /// Reads the token at `start` (up to the next separator or `end`) and, when it is the common
     /// case of ``init(parsing:)-(Substring)`` — well formed, printable ASCII — decodes it in
-    /// place and appends it to `list`. Returns whether it did (anything else is for the caller to
+    /// place and initializes `slot` with it. Returns whether it did (anything else is for the caller to
     /// send through `init(parsing:)`, which accepts or rejects it and words the error) and where
     /// the token ends.
     @inline(__always)
     fileprivate static func scan(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int,
                                  classes: UnsafeBufferPointer<UInt8>, strings: StringCache, site: StringCache.Site,
-                                 into list: inout [Dependency]) -> (parsed: Bool, end: Int)
+                                 into slot: UnsafeMutablePointer<Dependency>) -> (parsed: Bool, end: Int)
     {
         let isConflict = base[start] == UInt8(ascii: "!")
         let nameStart = isConflict ? start + 1 : start
         var position = nameStart
         var at = -1
         var byteClass = ByteClass.separator
-        while position < end {
+        // A tight loop over plain bytes, with `@` handled outside it: one loop testing every class
+        // compiles to a jump table per byte, which cost more than the rest of the token.
+        while true {
+            while position < end && classes[Int(base[position])] == ByteClass.plain { position += 1 }
+            guard position < end else { break }
             byteClass = classes[Int(base[position])]
-            if byteClass == ByteClass.plain {
-                position += 1
-            } else if byteClass == ByteClass.tag {
-                if at < 0 { at = position }
-                position += 1
-            } else {
-                break
-            }
+            guard byteClass == ByteClass.tag else { break }
+            if at < 0 { at = position }
+            position += 1
         }
         let operatorStart = position
         var mask = VersionOperator()
@@ -306,7 +372,7 @@ extension Dependency {
             byteClass = ByteClass.separator
             while position < end {
                 byteClass = classes[Int(base[position])]
-                if byteClass == ByteClass.separator || byteClass == ByteClass.unusual { break }
+                if ByteClass.endsVersion(byteClass) { break }
                 position += 1
             }
         }
@@ -338,7 +404,7 @@ extension Dependency {
         let tag = at >= 0 ? strings.shared(UnsafeBufferPointer(start: base + at + 1, count: operatorStart - at - 1), at: .tag) : nil
         let name = strings.shared(UnsafeBufferPointer(start: base + nameStart, count: nameEnd - nameStart), at: site)
         // The memberwise initializer: the public one costs a copy (see `Dependency`).
-        list.append(Dependency(isConflict: isConflict, name: name, tag: tag, op: hasOperator ? mask : .any, version: version))
+        slot.initialize(to: Dependency(isConflict: isConflict, name: name, tag: tag, op: hasOperator ? mask : .any, version: version))
         return (true, tokenEnd)
     }
 }
