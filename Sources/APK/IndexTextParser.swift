@@ -404,7 +404,7 @@ extension Dependency {
         let tag = at >= 0 ? strings.shared(UnsafeBufferPointer(start: base + at + 1, count: operatorStart - at - 1), at: .tag) : nil
         let name = strings.shared(UnsafeBufferPointer(start: base + nameStart, count: nameEnd - nameStart), at: site)
         // The memberwise initializer: the public one costs a copy (see `Dependency`).
-        slot.initialize(to: Dependency(isConflict: isConflict, name: name, tag: tag, op: hasOperator ? mask : .any, version: version))
+        slot.initialize(to: Dependency(name: name, tag: tag, version: version, op: hasOperator ? mask : .any, isConflict: isConflict))
         return (true, tokenEnd)
     }
 }
