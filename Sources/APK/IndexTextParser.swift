@@ -31,7 +31,7 @@ struct IndexTextParser {
     /// The start of a line whose end is in a later piece.
     private var partialLine: [UInt8] = []
     private let strings = StringCache()
-    private let scratch = DependencyScratch()
+    private let tokens = DependencyTokens()
 
     /// - Parameter expectedSize: the length of the text, when known, so the records' array can be
     ///   allocated once (growing it copies every record made so far).
@@ -124,16 +124,16 @@ struct IndexTextParser {
         case UInt8(ascii: "c"): packages[current].commit = strings.shared(value, at: .commit)
         case UInt8(ascii: "k"): packages[current].providerPriority = try number(Int.self, letter, value)
         case UInt8(ascii: "D"):
-            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, scratch: scratch, site: .depends,
+            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, tokens: tokens, site: .depends,
                                   into: &packages[current].depends)
         case UInt8(ascii: "p"):
-            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, scratch: scratch, site: .provides,
+            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, tokens: tokens, site: .provides,
                                   into: &packages[current].provides)
         case UInt8(ascii: "i"):
-            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, scratch: scratch, site: .installIf,
+            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, tokens: tokens, site: .installIf,
                                   into: &packages[current].installIf)
         case UInt8(ascii: "r"):
-            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, scratch: scratch, site: .replaces,
+            try Self.dependencies(value, line: lineNumber, source: source, strings: strings, tokens: tokens, site: .replaces,
                                   into: &packages[current].replaces)
         case UInt8(ascii: "q"): packages[current].replacesPriority = try number(Int.self, letter, value)
         case UInt8(ascii: "A")...UInt8(ascii: "Z"):
@@ -197,34 +197,36 @@ struct IndexTextParser {
         return parsed
     }
 
+    /// Decodes a dependency list in two passes: the first finds where each token's parts lie, so
+    /// the list's array is made at its exact size before any of its strings (in that order the
+    /// allocator serves a record's arrays and strings from neighbouring memory, and the first pass
+    /// costs less than counting separators and growing the array); the second makes the values.
     private static func dependencies(_ value: UnsafeBufferPointer<UInt8>, line: Int, source: String?, strings: StringCache,
-                                     scratch: DependencyScratch, site: StringCache.Site, into list: inout [Dependency]) throws {
+                                     tokens: DependencyTokens, site: StringCache.Site, into list: inout [Dependency]) throws {
         guard let base = value.baseAddress, !value.isEmpty else { return }
-        do {
-            try ByteClass.withTable { classes in
-                let end = value.count
-                var start = 0
-                while start < end {
-                    if classes[Int(base[start])] == ByteClass.separator {
-                        start += 1
-                        continue
-                    }
-                    let slot = scratch.nextSlot()
-                    let (parsed, tokenEnd) = Dependency.scan(base, from: start, to: end, classes: classes, strings: strings,
-                                                             site: site, into: slot)
-                    if !parsed {
-                        slot.initialize(to: try uncommonDependency(UnsafeBufferPointer(start: base + start, count: tokenEnd - start),
-                                                                   line: line, source: source))
-                    }
-                    scratch.count += 1
-                    start = tokenEnd
+        tokens.removeAll()
+        ByteClass.withTable { classes in
+            let end = value.count
+            var start = 0
+            while start < end {
+                if classes[Int(base[start])] == ByteClass.separator {
+                    start += 1
+                    continue
                 }
+                let token = Dependency.shape(base, from: start, to: end, classes: classes)
+                tokens.append(token)
+                start = token.end
             }
-        } catch {
-            scratch.discard()
-            throw error
         }
-        scratch.moveAll(appendingTo: &list)
+        guard tokens.count > 0 else { return }
+        list.reserveCapacity(list.count + tokens.count)
+        for index in 0..<tokens.count {
+            let token = tokens[index]
+            if !(token.isCommon && Dependency.make(token, in: base, strings: strings, site: site, into: &list)) {
+                try uncommonDependency(UnsafeBufferPointer(start: base + token.start, count: token.end - token.start), line: line,
+                                       source: source, into: &list)
+            }
+        }
     }
 }
 
@@ -232,62 +234,67 @@ extension IndexTextParser {
     /// A token `Dependency.scan` leaves alone, through the general parser. Kept out of line:
     /// sharing the caller's code path makes the optimizer copy every common-case dependency.
     @inline(never)
-    fileprivate static func uncommonDependency(_ token: UnsafeBufferPointer<UInt8>, line: Int, source: String?) throws -> Dependency {
+    fileprivate static func uncommonDependency(_ token: UnsafeBufferPointer<UInt8>, line: Int, source: String?,
+                                               into list: inout [Dependency]) throws {
         do {
-            return try Dependency(parsing: Substring(string(token)))
+            list.append(try Dependency(parsing: Substring(string(token))))
         } catch let error as APKError {
             throw APKError(.malformedIndex, "line \(line): \(error.message)", source: source)
         }
     }
 }
 
-/// Where the entries of one dependency list are made before they become its array. A list's
-/// length is known only at its end: moving the finished entries into an array of exactly that size
-/// copies their bytes once, where counting the tokens first or growing the array costs more.
-final class DependencyScratch {
-    private var base: UnsafeMutablePointer<Dependency>
+/// Where the parts of one dependency token lie (offsets into its list's text), found before any of
+/// its strings is made.
+struct DependencyToken {
+    /// The token, `[start, end)`, as handed to the general parser when it is not the common case.
+    var start: Int
+    var end: Int
+    var nameStart: Int
+    var nameEnd: Int
+    /// The first byte after `@`, or -1 without a tag.
+    var tagStart: Int
+    /// The end of the name and tag: where the operator starts, or `end` without one.
+    var operatorStart: Int
+    var versionStart: Int
+    var mask: VersionOperator
+    var isConflict: Bool
+    /// Whether the token is well formed printable ASCII that ``Dependency/make(_:in:strings:site:into:)``
+    /// may decode (it still checks the version); anything else is for the general parser.
+    var isCommon: Bool
+}
+
+/// The tokens of the dependency list being decoded, in a buffer kept from list to list.
+final class DependencyTokens {
+    private var base: UnsafeMutablePointer<DependencyToken>
     private var capacity = 16
-    /// Entries made so far (initialized from `base`).
-    var count = 0
+    /// Tokens held.
+    private(set) var count = 0
 
     init() {
         base = .allocate(capacity: capacity)
     }
 
     deinit {
-        base.deinitialize(count: count)
+        // `DependencyToken` is trivial: nothing to deinitialize.
         base.deallocate()
     }
 
-    /// Uninitialized room for the next entry; the caller initializes it and then counts it.
-    @inline(__always)
-    func nextSlot() -> UnsafeMutablePointer<Dependency> {
-        if count == capacity { grow() }
-        return base + count
+    subscript(index: Int) -> DependencyToken { base[index] }
+
+    func append(_ token: DependencyToken) {
+        if count == capacity {
+            let larger = UnsafeMutablePointer<DependencyToken>.allocate(capacity: capacity * 2)
+            larger.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = larger
+            capacity *= 2
+        }
+        (base + count).initialize(to: token)
+        count += 1
     }
 
-    private func grow() {
-        let larger = UnsafeMutablePointer<Dependency>.allocate(capacity: capacity * 2)
-        larger.moveInitialize(from: base, count: count)
-        base.deallocate()
-        base = larger
-        capacity *= 2
-    }
-
-    /// Moves every entry to the end of `list` and starts over.
-    func moveAll(appendingTo list: inout [Dependency]) {
-        let made = count
-        count = 0
-        guard made > 0 else { return }
-        // Not `Array(unsafeUninitializedCapacity:)`: it looks up the storage class's metadata at
-        // run time on every call, which costs more than these appends.
-        list.reserveCapacity(list.count + made)
-        for index in 0..<made { list.append((base + index).move()) }
-    }
-
-    /// Drops the entries made so far (their list failed).
-    func discard() {
-        base.deinitialize(count: count)
+    func removeAll() {
         count = 0
     }
 }
@@ -329,15 +336,13 @@ enum ByteClass {
 }
 
 extension Dependency {
-    /// Reads the token at `start` (up to the next separator or `end`) and, when it is the common
-    /// case of ``init(parsing:)-(Substring)`` — well formed, printable ASCII — decodes it in
-    /// place and initializes `slot` with it. Returns whether it did (anything else is for the caller to
-    /// send through `init(parsing:)`, which accepts or rejects it and words the error) and where
-    /// the token ends.
+    /// Finds the parts of the token at `start` (up to the next separator or `end`) and whether it
+    /// is the common case of ``init(parsing:)-(Substring)`` — well formed, printable ASCII — that
+    /// ``make(_:in:strings:site:into:)`` decodes in place. Anything else is for the general parser
+    /// (`init(parsing:)`), which accepts or rejects it and words the error.
     @inline(__always)
-    fileprivate static func scan(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int,
-                                 classes: UnsafeBufferPointer<UInt8>, strings: StringCache, site: StringCache.Site,
-                                 into slot: UnsafeMutablePointer<Dependency>) -> (parsed: Bool, end: Int)
+    fileprivate static func shape(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int,
+                                  classes: UnsafeBufferPointer<UInt8>) -> DependencyToken
     {
         let isConflict = base[start] == UInt8(ascii: "!")
         let nameStart = isConflict ? start + 1 : start
@@ -376,36 +381,53 @@ extension Dependency {
                 position += 1
             }
         }
+        var isCommon = true
         if position < end && byteClass == ByteClass.unusual {
             while position < end && classes[Int(base[position])] != ByteClass.separator { position += 1 }
-            return (false, position)
+            isCommon = false
         }
         let tokenEnd = position
-        if at >= 0 && at + 1 == operatorStart { return (false, tokenEnd) }  // '@' without a tag
         let nameEnd = at >= 0 ? at : operatorStart
-        guard nameEnd > nameStart else { return (false, tokenEnd) }  // no name
         let hasOperator = operatorStart < tokenEnd
-        if hasOperator && versionStart == tokenEnd { return (false, tokenEnd) }  // an operator without a version
+        if at >= 0 && at + 1 == operatorStart { isCommon = false }  // '@' without a tag
+        if nameEnd <= nameStart { isCommon = false }  // no name
+        if hasOperator && versionStart == tokenEnd { isCommon = false }  // an operator without a version
         // Every order at once (`<>=`) is kept without a version; the general parser owns that rule.
-        if hasOperator && mask == .any { return (false, tokenEnd) }
+        if hasOperator && mask == .any { isCommon = false }
+        return DependencyToken(start: start, end: tokenEnd, nameStart: nameStart, nameEnd: nameEnd, tagStart: at >= 0 ? at + 1 : -1,
+                               operatorStart: operatorStart, versionStart: versionStart, mask: mask, isConflict: isConflict,
+                               isCommon: isCommon)
+    }
+
+    /// Decodes a common-case token (see ``shape(_:from:to:classes:)``) and appends it to `list`.
+    /// Returns false, appending nothing, when its version is not one apk-tools accepts.
+    @inline(__always)
+    fileprivate static func make(_ token: DependencyToken, in base: UnsafePointer<UInt8>, strings: StringCache,
+                                 site: StringCache.Site, into list: inout [Dependency]) -> Bool
+    {
+        let hasOperator = token.operatorStart < token.end
         // Every value is a `let` built once: with optionals assigned in branches the optimizer
         // copies the finished dependency into the array and destroys the original.
         let version: String?
         if !hasOperator {
             version = nil
-        } else if mask == .checksum {
-            version = strings.shared(UnsafeBufferPointer(start: base + versionStart, count: tokenEnd - versionStart),
+        } else if token.mask == .checksum {
+            version = strings.shared(UnsafeBufferPointer(start: base + token.versionStart, count: token.end - token.versionStart),
                                      at: .dependencyVersion)
         } else {
-            let (text, isValid) = strings.version(UnsafeBufferPointer(start: base + versionStart, count: tokenEnd - versionStart))
-            guard isValid else { return (false, tokenEnd) }
+            let (text, isValid) = strings.version(UnsafeBufferPointer(start: base + token.versionStart,
+                                                                      count: token.end - token.versionStart))
+            guard isValid else { return false }
             version = text
         }
-        let tag = at >= 0 ? strings.shared(UnsafeBufferPointer(start: base + at + 1, count: operatorStart - at - 1), at: .tag) : nil
-        let name = strings.shared(UnsafeBufferPointer(start: base + nameStart, count: nameEnd - nameStart), at: site)
+        let tag = token.tagStart >= 0
+            ? strings.shared(UnsafeBufferPointer(start: base + token.tagStart, count: token.operatorStart - token.tagStart), at: .tag)
+            : nil
+        let name = strings.shared(UnsafeBufferPointer(start: base + token.nameStart, count: token.nameEnd - token.nameStart), at: site)
         // The memberwise initializer: the public one costs a copy (see `Dependency`).
-        slot.initialize(to: Dependency(name: name, tag: tag, version: version, op: hasOperator ? mask : .any, isConflict: isConflict))
-        return (true, tokenEnd)
+        list.append(Dependency(name: name, tag: tag, version: version, op: hasOperator ? token.mask : .any,
+                               isConflict: token.isConflict))
+        return true
     }
 }
 
