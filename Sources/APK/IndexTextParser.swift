@@ -19,10 +19,11 @@ internal import Darwin
 struct IndexTextParser {
     /// Named in errors.
     let source: String?
-    /// Every record so far; while a record is being read (`recordIsEmpty` false) it is the last
-    /// one, filled in place so that finishing it moves nothing.
+    /// Every finished record.
     private var packages: [PackageInfo] = []
-    private var current = -1
+    /// The record being read (`recordIsEmpty` false), filled field by field here rather than in
+    /// `packages`, where every store would check that the array's buffer is not shared.
+    private var record = IndexTextParser.emptyRecord()
     private var recordHasName = false
     private var recordHasVersion = false
     private var recordIsEmpty = true
@@ -99,47 +100,43 @@ struct IndexTextParser {
         guard length >= 2, start[1] == UInt8(ascii: ":") else {
             throw APKError(.malformedIndex, "line \(lineNumber) is not of the form X:value", source: source)
         }
-        if recordIsEmpty {
-            packages.append(Self.emptyRecord())
-            current = packages.count - 1
-            recordIsEmpty = false
-        }
+        recordIsEmpty = false
         try field(start[0], UnsafeBufferPointer(start: start + 2, count: length - 2))
     }
 
     private mutating func field(_ letter: UInt8, _ value: UnsafeBufferPointer<UInt8>) throws {
         switch letter {
-        case UInt8(ascii: "P"): packages[current].name = strings.shared(value, at: .name); recordHasName = true
-        case UInt8(ascii: "V"): packages[current].version = strings.shared(value, at: .version); recordHasVersion = true
-        case UInt8(ascii: "C"): packages[current].checksum = Self.string(value)
-        case UInt8(ascii: "A"): packages[current].arch = strings.shared(value, at: .arch)
-        case UInt8(ascii: "S"): packages[current].fileSize = try number(UInt64.self, letter, value)
-        case UInt8(ascii: "I"): packages[current].installedSize = try number(UInt64.self, letter, value)
-        case UInt8(ascii: "T"): packages[current].description = Self.string(value)
-        case UInt8(ascii: "U"): packages[current].url = strings.shared(value, at: .url)
-        case UInt8(ascii: "L"): packages[current].license = strings.shared(value, at: .license)
-        case UInt8(ascii: "o"): packages[current].origin = strings.shared(value, at: .origin)
-        case UInt8(ascii: "m"): packages[current].maintainer = strings.shared(value, at: .maintainer)
-        case UInt8(ascii: "t"): packages[current].buildTime = try number(Int64.self, letter, value)
-        case UInt8(ascii: "c"): packages[current].commit = strings.shared(value, at: .commit)
-        case UInt8(ascii: "k"): packages[current].providerPriority = try number(Int.self, letter, value)
+        case UInt8(ascii: "P"): record.name = strings.shared(value, at: .name); recordHasName = true
+        case UInt8(ascii: "V"): record.version = strings.shared(value, at: .version); recordHasVersion = true
+        case UInt8(ascii: "C"): record.checksum = Self.string(value)
+        case UInt8(ascii: "A"): record.arch = strings.shared(value, at: .arch)
+        case UInt8(ascii: "S"): record.fileSize = try number(UInt64.self, letter, value)
+        case UInt8(ascii: "I"): record.installedSize = try number(UInt64.self, letter, value)
+        case UInt8(ascii: "T"): record.description = Self.string(value)
+        case UInt8(ascii: "U"): record.url = strings.shared(value, at: .url)
+        case UInt8(ascii: "L"): record.license = strings.shared(value, at: .license)
+        case UInt8(ascii: "o"): record.origin = strings.shared(value, at: .origin)
+        case UInt8(ascii: "m"): record.maintainer = strings.shared(value, at: .maintainer)
+        case UInt8(ascii: "t"): record.buildTime = try number(Int64.self, letter, value)
+        case UInt8(ascii: "c"): record.commit = strings.shared(value, at: .commit)
+        case UInt8(ascii: "k"): record.providerPriority = try number(Int.self, letter, value)
         case UInt8(ascii: "D"):
             try Self.dependencies(value, line: lineNumber, source: source, strings: strings, tokens: tokens, site: .depends,
-                                  into: &packages[current].depends)
+                                  into: &record.depends)
         case UInt8(ascii: "p"):
             try Self.dependencies(value, line: lineNumber, source: source, strings: strings, tokens: tokens, site: .provides,
-                                  into: &packages[current].provides)
+                                  into: &record.provides)
         case UInt8(ascii: "i"):
             try Self.dependencies(value, line: lineNumber, source: source, strings: strings, tokens: tokens, site: .installIf,
-                                  into: &packages[current].installIf)
+                                  into: &record.installIf)
         case UInt8(ascii: "r"):
             try Self.dependencies(value, line: lineNumber, source: source, strings: strings, tokens: tokens, site: .replaces,
-                                  into: &packages[current].replaces)
-        case UInt8(ascii: "q"): packages[current].replacesPriority = try number(Int.self, letter, value)
+                                  into: &record.replaces)
+        case UInt8(ascii: "q"): record.replacesPriority = try number(Int.self, letter, value)
         case UInt8(ascii: "A")...UInt8(ascii: "Z"):
             // Installed-db letters (F M R Z) are handled by the installed-db reader; in an index an
             // unknown uppercase letter means a newer format this package needs.
-            packages[current].hasUnknownRequiredField = true
+            record.hasUnknownRequiredField = true
         default:
             break  // unknown lowercase letters are ignored for forward compatibility
         }
@@ -155,14 +152,18 @@ struct IndexTextParser {
     }
 
     private mutating func finishRecord() throws {
-        guard recordHasName, !packages[current].name.isEmpty else {
+        guard recordHasName, !record.name.isEmpty else {
             throw APKError(.malformedIndex, "the record starting at line \(recordStartLine) has no P: (name) line", source: source)
         }
-        guard recordHasVersion, !packages[current].version.isEmpty else {
+        guard recordHasVersion, !record.version.isEmpty else {
             throw APKError(.malformedIndex,
-                           "the record for '\(packages[current].name)' at line \(recordStartLine) has no V: (version) line",
+                           "the record for '\(record.name)' at line \(recordStartLine) has no V: (version) line",
                            source: source)
         }
+        // Swapped out and then moved into the array: no field is retained or released.
+        var finished = Self.emptyRecord()
+        swap(&finished, &record)
+        packages.append(finished)
         recordHasName = false
         recordHasVersion = false
         recordIsEmpty = true
