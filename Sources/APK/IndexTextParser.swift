@@ -110,16 +110,16 @@ struct IndexTextParser {
         case UInt8(ascii: "V"): record.version = strings.shared(value, at: .version); recordHasVersion = true
         case UInt8(ascii: "C"): record.checksum = Self.string(value)
         case UInt8(ascii: "A"): record.arch = strings.shared(value, at: .arch)
-        case UInt8(ascii: "S"): record.fileSize = try number(UInt64.self, letter, value)
-        case UInt8(ascii: "I"): record.installedSize = try number(UInt64.self, letter, value)
+        case UInt8(ascii: "S"): record.fileSize = try Self.number(UInt64.self, letter, value, line: lineNumber, source: source)
+        case UInt8(ascii: "I"): record.installedSize = try Self.number(UInt64.self, letter, value, line: lineNumber, source: source)
         case UInt8(ascii: "T"): record.description = Self.string(value)
         case UInt8(ascii: "U"): record.url = strings.shared(value, at: .url)
         case UInt8(ascii: "L"): record.license = strings.shared(value, at: .license)
         case UInt8(ascii: "o"): record.origin = strings.shared(value, at: .origin)
         case UInt8(ascii: "m"): record.maintainer = strings.shared(value, at: .maintainer)
-        case UInt8(ascii: "t"): record.buildTime = try number(Int64.self, letter, value)
+        case UInt8(ascii: "t"): record.buildTime = try Self.number(Int64.self, letter, value, line: lineNumber, source: source)
         case UInt8(ascii: "c"): record.commit = strings.shared(value, at: .commit)
-        case UInt8(ascii: "k"): record.providerPriority = try number(Int.self, letter, value)
+        case UInt8(ascii: "k"): record.providerPriority = try Self.number(Int.self, letter, value, line: lineNumber, source: source)
         case UInt8(ascii: "D"):
             try Self.dependencies(value, line: lineNumber, source: source, strings: strings, tokens: tokens, site: .depends,
                                   into: &record.depends)
@@ -132,7 +132,7 @@ struct IndexTextParser {
         case UInt8(ascii: "r"):
             try Self.dependencies(value, line: lineNumber, source: source, strings: strings, tokens: tokens, site: .replaces,
                                   into: &record.replaces)
-        case UInt8(ascii: "q"): record.replacesPriority = try number(Int.self, letter, value)
+        case UInt8(ascii: "q"): record.replacesPriority = try Self.number(Int.self, letter, value, line: lineNumber, source: source)
         case UInt8(ascii: "A")...UInt8(ascii: "Z"):
             // Installed-db letters (F M R Z) are handled by the installed-db reader; in an index an
             // unknown uppercase letter means a newer format this package needs.
@@ -174,7 +174,10 @@ struct IndexTextParser {
         String(decoding: bytes, as: UTF8.self)
     }
 
-    private func number<T: FixedWidthInteger>(_ type: T.Type, _ letter: UInt8, _ value: UnsafeBufferPointer<UInt8>) throws -> T {
+    /// Static, like the other helpers `field` calls: a method on the parser would be handed a copy
+    /// of it (the record being read included, some 370 bytes) on every call.
+    private static func number<T: FixedWidthInteger>(_ type: T.Type, _ letter: UInt8, _ value: UnsafeBufferPointer<UInt8>,
+                                                     line lineNumber: Int, source: String?) throws -> T {
         // Plain digits that fit: decoded here. Everything else (signs, overflow, junk) is for the
         // standard library's parser, which decides what a number is.
         if !value.isEmpty && value.count <= 18 {
