@@ -42,7 +42,7 @@ let package = Package(
         // config composer reads libyaml's events itself, see Sources/ApkoConfig/YAMLComposer.swift.
         .target(
             name: "ApkoConfig",
-            dependencies: ["APK", "DistillCrypto", .product(name: "Yams", package: "Yams")],
+            dependencies: ["APK", "Archive", "DistillCrypto", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         .target(name: "Resolver", dependencies: ["APK"], swiftSettings: strictSettings),

@@ -95,6 +95,8 @@ final class AtomicFile {
         self.path = path
         let directory = FileSystem.directoryName(path)
         let stem = FileSystem.baseName(path)
+        // What a killed writer of this same file left (its pid no longer runs) goes first.
+        TemporaryName.removeAbandoned(in: directory) { $0 == stem }
         var created: (String, FileDescriptorSink)?
         for attempt in 0..<100 {
             let candidate = "\(directory)/.\(stem).tmp-\(getpid())-\(attempt)"

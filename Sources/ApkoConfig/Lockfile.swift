@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 
 /// `apko.lock.json` (reference/apko.md §2.2): the exact packages, repositories and keys a config
@@ -63,8 +64,9 @@ public struct Lockfile: Sendable, Equatable {
     /// killed writer's leftover is recognisable; the lock file itself is the old one or the new one.
     public func write(to path: String) throws {
         let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.lowercased())")
+        // What a killed writer of this same lock left (its pid no longer runs) goes first.
+        TemporaryName.removeAbandoned(in: url.deletingLastPathComponent().path) { $0 == url.lastPathComponent }
+        let temporary = URL(fileURLWithPath: TemporaryName.sibling(of: path))
         do {
             try Data(encoded()).write(to: temporary)
             let handle = try FileHandle(forWritingTo: temporary)

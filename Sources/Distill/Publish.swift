@@ -1,5 +1,6 @@
 public import ApkoConfig
 public import DistillCrypto
+import Archive
 import Foundation
 public import OCI
 public import ProgressReporting
@@ -94,7 +95,7 @@ extension Pipeline {
     ///   tag, `.registry` for a push, `.signing` for signing, `.io` for `--image-refs`.
     public func publish(_ config: LoadedConfig, options: PublishOptions) async throws(DistillError) -> PublishResult {
         let targets = try Self.publishTargets(options.references)
-        let work = try ScratchSpace(near: FileManager.default.temporaryDirectory.appendingPathComponent("distill-publish").path)
+        let work = try ScratchSpace(near: Self.publishScratchAnchor())
         // The layout is read from this directory until the last push: keep it until the end.
         defer { withExtendedLifetime(work) {} }
         let layoutPath = work.path + "/layout/"
@@ -218,10 +219,18 @@ extension Pipeline {
         return targets
     }
 
+    /// The name publish's scratch layouts are made beside (`$TMPDIR/.distill-publish.distill-<pid>-…`),
+    /// after removing those of killed publishes.
+    static func publishScratchAnchor(in directory: String = FileManager.default.temporaryDirectory.path) -> String {
+        TemporaryName.removeAbandoned(in: directory) { $0 == "distill-publish" }
+        return URL(fileURLWithPath: directory).appendingPathComponent("distill-publish").path
+    }
+
     /// Writes `text` under a temporary name in the same directory, then renames it into place.
     static func writeAtomically(_ text: String, to path: String) throws(DistillError) {
         let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).distill-\(UUID().uuidString.lowercased())")
+        TemporaryName.removeAbandoned(in: url.deletingLastPathComponent().path) { $0 == url.lastPathComponent }
+        let temporary = URL(fileURLWithPath: TemporaryName.sibling(of: path))
         do {
             try Data(text.utf8).write(to: temporary)
             guard rename(temporary.path, url.path) == 0 else {

@@ -28,6 +28,19 @@ import TestSupport
                               in: scratch, environment: epoch)
     }
 
+    /// A killed `pack` leaves pid-tagged temporaries beside its output; the next write of that
+    /// output removes the dead ones (never a running writer's, never another output's).
+    @Test func killedWritersTemporariesAreSweptByTheNextWrite() throws {
+        let scratch = try Self.workspace()
+        let dead = try ExternalTool.run("sh", ["-c", "echo $$"], in: scratch).text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let alive = getpid()
+        let planted = [".demo.apk.tmp-\(dead)-0", ".demo.apk.data.tmp-\(dead)-3", ".demo.apk.tmp-\(alive)-9", ".other.apk.tmp-\(dead)-0"]
+        for name in planted { try scratch.write(name, text: "partial") }
+        try Self.pack(scratch, output: "demo.apk")
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).filter { $0.contains(".tmp-") }.sorted()
+        #expect(left == [".demo.apk.tmp-\(alive)-9", ".other.apk.tmp-\(dead)-0"])
+    }
+
     /// keygen → pack → apk verify OK; index build → index verify OK; the fixture verifier and
     /// `openssl dgst -verify` accept the package's and the index's signatures.
     @Test(arguments: [[], ["--sign-sha256"]])

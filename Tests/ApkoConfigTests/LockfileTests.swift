@@ -89,6 +89,19 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.root) == ["apko.lock.json"])
     }
 
+    /// A killed writer's pid-tagged temporary of this lock is removed by the next write; a running
+    /// writer's and another file's are kept.
+    @Test func killedWritersTemporariesAreSwept() throws {
+        let directory = try ScratchDirectory()
+        let dead = try ExternalTool.run("sh", ["-c", "echo $$"], in: directory).text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let planted = [".apko.lock.json.tmp-\(dead)-a", ".apko.lock.json.tmp-\(getpid())-b", ".other.json.tmp-\(dead)-c"]
+        for name in planted { try directory.write(name, text: "partial") }
+        let lock = try Lockfile.read(path: Fixtures.url("configs/rules_apko/wolfi-base/apko.lock.json").path)
+        try lock.write(to: directory.root + "/apko.lock.json")
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.root).filter { !$0.hasPrefix(".std") }.sorted()
+        #expect(left == [".apko.lock.json.tmp-\(getpid())-b", ".other.json.tmp-\(dead)-c", "apko.lock.json"])
+    }
+
     @Test func mistakesArePlaced() {
         #expect {
             try Lockfile.parse(Array("{\"a\": 1}".utf8), name: "x.json")
