@@ -152,6 +152,7 @@ extension Pipeline {
         // temporary SBOMs or tarball) is removed first; a running build's is left alone.
         ScratchSpace.removeAbandoned(near: output, sbomDirectory: options.sbomDirectory)
         self.options.cache.removeAbandonedTemporaryFiles()
+        LayerCache(root: self.options.cache.root).removeAbandonedTemporaryFiles()
         let work = try ScratchSpace(near: output)
         // The layer files live there until the layout writer has linked them: keep it to the end.
         defer { withExtendedLifetime(work) {} }

@@ -122,6 +122,25 @@ public struct LayerCache: LayerBlobCache {
                          compressionLevel: layer.compressionLevel, path: path, isContentVerified: layer.isContentVerified)
     }
 
+    /// Removes the temporary files killed processes left under `layers/` (a blob, descriptor or
+    /// recipe record cut short by `kill -9`): files named by Archive's `TemporaryName` whose
+    /// writer no longer runs. Nothing reads them, since nothing is visible before its rename;
+    /// this only frees the space. Returns how many were removed.
+    @discardableResult
+    public func removeAbandonedTemporaryFiles() -> Int {
+        let layers = "\(root)/layers"
+        var removed = 0
+        // layers/<format>/<level>/ and layers/recipes/.
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: layers)) ?? [] {
+            let directory = "\(layers)/\(entry)"
+            removed += TemporaryName.removeAbandoned(in: directory).count
+            for level in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+                removed += TemporaryName.removeAbandoned(in: "\(directory)/\(level)").count
+            }
+        }
+        return removed
+    }
+
     /// The descriptor file of `key`, which must describe `key` itself.
     func readRecord(for key: LayerCacheKey) throws(OCIError) -> CachedLayer {
         let path = recordPath(for: key)

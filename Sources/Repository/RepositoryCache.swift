@@ -88,15 +88,6 @@ public struct RepositoryCache: Sendable, Hashable {
                 removed += TemporaryName.removeAbandoned(in: "\(directory)/\(entry)").count
             }
         }
-        // The layer cache shares the directory: layers/<format>/<level>/ and layers/recipes/.
-        let layers = "\(root)/layers"
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: layers)) ?? [] {
-            let directory = "\(layers)/\(entry)"
-            removed += TemporaryName.removeAbandoned(in: directory).count
-            for level in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
-                removed += TemporaryName.removeAbandoned(in: "\(directory)/\(level)").count
-            }
-        }
         return removed
     }
 

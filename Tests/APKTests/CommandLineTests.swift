@@ -32,7 +32,7 @@ import TestSupport
     /// output removes the dead ones (never a running writer's, never another output's).
     @Test func killedWritersTemporariesAreSweptByTheNextWrite() throws {
         let scratch = try Self.workspace()
-        let dead = try ExternalTool.run("sh", ["-c", "echo $$"], in: scratch).text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let dead = try AbandonedTemporaries.deadProcessID(in: scratch)
         let alive = getpid()
         let planted = [".demo.apk.tmp-\(dead)-0", ".demo.apk.data.tmp-\(dead)-3", ".demo.apk.tmp-\(alive)-9", ".other.apk.tmp-\(dead)-0"]
         for name in planted { try scratch.write(name, text: "partial") }

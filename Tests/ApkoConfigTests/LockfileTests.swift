@@ -93,7 +93,7 @@ import TestSupport
     /// writer's and another file's are kept.
     @Test func killedWritersTemporariesAreSwept() throws {
         let directory = try ScratchDirectory()
-        let dead = try ExternalTool.run("sh", ["-c", "echo $$"], in: directory).text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let dead = try AbandonedTemporaries.deadProcessID(in: directory)
         let planted = [".apko.lock.json.tmp-\(dead)-a", ".apko.lock.json.tmp-\(getpid())-b", ".other.json.tmp-\(dead)-c"]
         for name in planted { try directory.write(name, text: "partial") }
         let lock = try Lockfile.read(path: Fixtures.url("configs/rules_apko/wolfi-base/apko.lock.json").path)

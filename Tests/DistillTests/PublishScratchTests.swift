@@ -9,7 +9,7 @@ import TestSupport
 struct PublishScratchTests {
     @Test func killedPublishesLayoutsAreRemoved() throws {
         let directory = try ScratchDirectory()
-        let dead = try ExternalTool.run("sh", ["-c", "echo $$"], in: directory).text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let dead = try AbandonedTemporaries.deadProcessID(in: directory)
         let abandoned = ".distill-publish.distill-\(dead)-0f"
         let running = ".distill-publish.distill-\(getpid())-1e"
         for name in [abandoned, running] {

@@ -180,3 +180,15 @@ struct LayerRecipeRecordTests {
         #expect(cache.diffID(forRecipe: Self.recipe, uncompressedSize: 3072) == nil)
     }
 }
+
+@Suite("Layer cache: abandoned temporaries")
+struct LayerCacheSweepTests {
+    @Test("a killed writer's temporaries under layers/ are removed, a running one's and finished files are kept")
+    func deadWritersTemporariesAreRemoved() throws {
+        let scratch = try ScratchDirectory()
+        let areas = ["layers/\(ParallelGzipWriter.outputFormat())/6", "layers/\(ParallelGzipWriter.outputFormat())/1", "layers/recipes"]
+        try AbandonedTemporaries.plant(in: scratch, areas: areas)
+        #expect(LayerCache(root: scratch.path("cache")).removeAbandonedTemporaryFiles() == areas.count)
+        #expect(try AbandonedTemporaries.left(in: scratch, areas: areas) == Array(repeating: AbandonedTemporaries.keptAfterSweep, count: areas.count))
+    }
+}
