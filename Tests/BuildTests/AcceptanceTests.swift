@@ -12,7 +12,7 @@ struct AcceptanceTests {
     @Test("the image validates, unpacks with the right files, owners and modes, and its SBOMs and apk db are right",
           arguments: FixtureImage.allCases)
     func fixtureImage(_ fixture: FixtureImage) throws {
-        try Oracles.apt.get()
+        try AcceptanceOracles.apt.get()
         let scratch = try ScratchDirectory()
         let config = try fixture.prepare(in: scratch)
         let tag = FixtureImage.tag

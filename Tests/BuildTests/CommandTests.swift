@@ -6,7 +6,7 @@ import Testing
 struct CommandTests {
     @Test("a file output is a docker archive tagged without apko's -<arch> suffix; skopeo and umoci read it")
     func dockerArchive() throws {
-        try Oracles.apt.get()
+        try AcceptanceOracles.apt.get()
         let scratch = try ScratchDirectory()
         let config = try FixtureImage.apkoTestRepo.prepare(in: scratch)
         let digest = try DistillBinary.run(["build", "--cache-dir", scratch.path("cache"), "--arch", "x86_64", config,
@@ -102,7 +102,7 @@ struct CommandTests {
 
     @Test("--sign-key signs the layout and attests its SBOMs; distill verify and oci-image-tool accept it")
     func signedBuild() throws {
-        try Oracles.apt.get()
+        try AcceptanceOracles.apt.get()
         let scratch = try ScratchDirectory()
         let config = try FixtureImage.privateRepo.prepare(in: scratch)
         try DistillBinary.run(["keygen", "--type", "ecdsa-p256", scratch.path("image")], in: scratch)

@@ -3,48 +3,11 @@ import Foundation
 import TestSupport
 import Testing
 
-/// A failure of the test setup itself (a tool that would not install).
-struct SetupFailure: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// The real tools the acceptance suite judges images with. `make test` installs them first
-/// (scripts/oracles.sh ensure_all); a missing one is installed here the same way.
-enum Oracles {
-    /// umoci, oci-image-tool and skopeo from Debian.
+/// The Debian tools the acceptance suite judges images with (see TestSupport's ``Oracles``).
+enum AcceptanceOracles {
+    /// umoci, oci-image-tool and skopeo.
     static let apt: Result<Void, any Error> = Result {
-        let tools = ["umoci", "oci-image-tool", "skopeo"]
-        if !tools.allSatisfy(onPath) {
-            try ExternalTool.run(script, ["ensure_apt"] + tools, in: try ScratchDirectory(), timeout: .seconds(900))
-        }
-        for tool in tools where !onPath(tool) { throw SetupFailure(description: "scripts/oracles.sh did not install \(tool)") }
-    }
-
-    /// pyspdxtools, ntia-checker and syft from PyPI, in the oracles' venv.
-    static let venv: Result<URL, any Error> = Result {
-        let environment = ProcessInfo.processInfo.environment
-        let temporary = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        let root = environment["DISTILL_ORACLES"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(temporary)/distill-oracles"
-        let bin = URL(fileURLWithPath: root).appendingPathComponent("venv/bin")
-        let tools = ["pyspdxtools", "ntia-checker", "syft"]
-        if !tools.allSatisfy({ FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent($0).path) }) {
-            try ExternalTool.run(script, ["ensure_venv"], in: try ScratchDirectory(), timeout: .seconds(900))
-        }
-        for tool in tools where !FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent(tool).path) {
-            throw SetupFailure(description: "scripts/oracles.sh ensure_venv did not install \(tool) in \(bin.path)")
-        }
-        return bin
-    }
-
-    static func tool(_ name: String) throws -> String {
-        try venv.get().appendingPathComponent(name).path
-    }
-
-    private static let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/oracles.sh").path
-
-    private static func onPath(_ tool: String) -> Bool {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+        try Oracles.ensureOnPath(["umoci": "umoci", "oci-image-tool": "oci-image-tool", "skopeo": "skopeo"])
     }
 }
 

@@ -150,7 +150,7 @@ struct DemoInteropTests {
         let demo = try DemoRun.shared.get()
         let scratch = try ScratchDirectory()
         try ExternalTool.run("skopeo", ["copy", "-q", "oci:\(demo.imagePath):\(DemoRun.tag)", "oci:single:t"], in: scratch)
-        let syft = try ExternalTool.run("env", ["SYFT_CHECK_FOR_APP_UPDATE=false", try DemoOracles.tool("syft"), "scan", "oci-dir:single",
+        let syft = try ExternalTool.run("env", ["SYFT_CHECK_FOR_APP_UPDATE=false", try Oracles.tool("syft"), "scan", "oci-dir:single",
                                                 "-o", "json=syft.json"], in: scratch, timeout: .seconds(300))
         #expect(syft.status == 0)
         let report = try JSONSerialization.jsonObject(with: Data(scratch.read("syft.json"))) as? [String: Any]
@@ -167,9 +167,9 @@ struct DemoInteropTests {
         let demo = try DemoRun.shared.get()
         let scratch = try ScratchDirectory()
         let path = "\(demo.imagePath)/\(name)"
-        let spdx = try ExternalTool.run(try DemoOracles.tool("pyspdxtools"), ["-i", path], in: scratch, expectSuccess: false)
+        let spdx = try ExternalTool.run(try Oracles.tool("pyspdxtools"), ["-i", path], in: scratch, expectSuccess: false)
         #expect(spdx.status == 0, "pyspdxtools on \(name): \(spdx.text) \(spdx.standardError)")
-        let ntia = try ExternalTool.run(try DemoOracles.tool("ntia-checker"), ["-r", "json", "-o", "ntia.json", path],
+        let ntia = try ExternalTool.run(try Oracles.tool("ntia-checker"), ["-r", "json", "-o", "ntia.json", path],
                                         in: scratch, expectSuccess: false)
         #expect(ntia.status == 0, "ntia-checker on \(name): \((try? scratch.readText("ntia.json")) ?? "") \(ntia.standardError)")
         if name == "sbom-x86_64.spdx.json" {
@@ -187,17 +187,17 @@ struct DemoInteropTests {
         let demo = try DemoRun.shared.get()
         let scratch = try ScratchDirectory()
         let publicKey = demo.workspace.path("keys/distill-demo-cosign.pub")
-        let verified = try DemoOracles.runCosign(["verify", "--key", publicKey, "--insecure-ignore-tlog", "--local-image", demo.imagePath],
+        let verified = try Cosign.run(["verify", "--key", publicKey, "--insecure-ignore-tlog", "--local-image", demo.imagePath],
                                                  in: scratch)
         #expect(verified.status == 0, "\(verified.standardError)")
         #expect(verified.text.contains("\"docker-manifest-digest\":\"\(demo.digest)\""))
         #expect(verified.text.contains("\"docker-reference\":\"\(DemoRun.tag)\""))
-        let attested = try DemoOracles.runCosign(["verify-attestation", "--key", publicKey, "--insecure-ignore-tlog", "--type", "spdxjson",
+        let attested = try Cosign.run(["verify-attestation", "--key", publicKey, "--insecure-ignore-tlog", "--type", "spdxjson",
                                                   "--local-image", demo.imagePath], in: scratch)
         #expect(attested.status == 0, "\(attested.standardError)")
 
         try DistillBinary.run(["keygen", "--type", "ecdsa-p256", scratch.path("other")], in: scratch)
-        let refused = try DemoOracles.runCosign(["verify", "--key", scratch.path("other.pub"), "--insecure-ignore-tlog",
+        let refused = try Cosign.run(["verify", "--key", scratch.path("other.pub"), "--insecure-ignore-tlog",
                                                  "--local-image", demo.imagePath], in: scratch)
         #expect(refused.status != 0)
     }

@@ -2,73 +2,17 @@ import Foundation
 import TestSupport
 import Testing
 
-/// A failure of the test setup itself (a tool that would not install, a demo that did not run).
+/// A failure of the test setup itself (a demo that did not run).
 struct SetupFailure: Error, CustomStringConvertible {
     let description: String
 }
 
-/// The real tools the demo image is judged by. `make test` installs them first
-/// (scripts/oracles.sh ensure_all); a missing one is installed here the same way.
+/// The real tools the demo image is judged by (see TestSupport's ``Oracles`` and ``Cosign``).
 enum DemoOracles {
     /// The Debian tools: the OCI unpacker, validator and copier, the runtimes, and jq.
     static let apt: Result<Void, any Error> = Result {
-        let packages = ["umoci": "umoci", "oci-image-tool": "oci-image-tool", "skopeo": "skopeo", "runc": "runc",
-                        "bwrap": "bubblewrap", "jq": "jq"]
-        if !packages.keys.allSatisfy(onPath) {
-            try ExternalTool.run(script, ["ensure_apt"] + packages.values.sorted(), in: try ScratchDirectory(), timeout: .seconds(900))
-        }
-        for tool in packages.keys.sorted() where !onPath(tool) {
-            throw SetupFailure(description: "scripts/oracles.sh did not install \(tool)")
-        }
-    }
-
-    /// pyspdxtools, ntia-checker and syft from PyPI, in the oracles' venv.
-    static let venv: Result<URL, any Error> = Result {
-        let bin = root.appendingPathComponent("venv/bin")
-        let tools = ["pyspdxtools", "ntia-checker", "syft"]
-        if !tools.allSatisfy({ FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent($0).path) }) {
-            try ExternalTool.run(script, ["ensure_venv"], in: try ScratchDirectory(), timeout: .seconds(900))
-        }
-        for tool in tools where !FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent(tool).path) {
-            throw SetupFailure(description: "scripts/oracles.sh ensure_venv did not install \(tool) in \(bin.path)")
-        }
-        return bin
-    }
-
-    /// cosign 2.5 from Debian trixie, unpacked (not installed) by scripts/oracles.sh.
-    static let cosign: Result<String, any Error> = Result {
-        let binary = root.appendingPathComponent("cosign/usr/bin/cosign").path
-        if !FileManager.default.isExecutableFile(atPath: binary) {
-            try ExternalTool.run(script, ["ensure_cosign"], in: try ScratchDirectory(), timeout: .seconds(900))
-        }
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw SetupFailure(description: "scripts/oracles.sh ensure_cosign did not install \(binary)")
-        }
-        return binary
-    }
-
-    /// A venv tool's path.
-    static func tool(_ name: String) throws -> String {
-        try venv.get().appendingPathComponent(name).path
-    }
-
-    /// Runs cosign offline: key-based verification, no TUF root, no transparency log.
-    static func runCosign(_ arguments: [String], in scratch: ScratchDirectory) throws -> ExternalTool.Output {
-        let settings = ["COSIGN_EXPERIMENTAL=0", "SIGSTORE_NO_CACHE=1", "TUF_ROOT=\(scratch.path("tuf"))", "HOME=\(scratch.url.path)"]
-        return try ExternalTool.run("env", settings + [try cosign.get()] + arguments, in: scratch, expectSuccess: false)
-    }
-
-    private static var root: URL {
-        let environment = ProcessInfo.processInfo.environment
-        let temporary = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        return URL(fileURLWithPath: environment["DISTILL_ORACLES"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(temporary)/distill-oracles")
-    }
-
-    private static let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/oracles.sh").path
-
-    private static func onPath(_ tool: String) -> Bool {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+        try Oracles.ensureOnPath(["umoci": "umoci", "oci-image-tool": "oci-image-tool", "skopeo": "skopeo", "runc": "runc",
+                                  "bwrap": "bubblewrap", "jq": "jq"])
     }
 }
 

@@ -79,22 +79,8 @@ enum Sample {
 /// (anchore's `syft`, which scanners such as grype read SBOMs with), installed by
 /// scripts/oracles.sh into `$DISTILL_ORACLES/venv` (default `$TMPDIR/distill-oracles/venv`).
 enum Validators {
-    static let binDirectory: Result<URL, any Error> = Result {
-        let environment = ProcessInfo.processInfo.environment
-        let temporary = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        let root = environment["DISTILL_ORACLES"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(temporary)/distill-oracles"
-        let bin = URL(fileURLWithPath: root).appendingPathComponent("venv/bin")
-        let tools = ["pyspdxtools", "ntia-checker", "syft"]
-        if !tools.allSatisfy({ FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent($0).path) }) {
-            let scratch = try ScratchDirectory()
-            let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/oracles.sh").path
-            try ExternalTool.run(script, ["ensure_venv"], in: scratch, timeout: .seconds(900))
-        }
-        for tool in tools where !FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent(tool).path) {
-            throw TestSetupError(description: "scripts/oracles.sh ensure_venv did not install \(tool) in \(bin.path)")
-        }
-        return bin
-    }
+    /// The oracles' venv (TestSupport's ``Oracles``).
+    static var binDirectory: Result<URL, any Error> { Oracles.venv }
 
     /// What the two validators said about one document.
     struct Verdict {

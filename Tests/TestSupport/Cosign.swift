@@ -6,14 +6,9 @@ import Foundation
 public enum Cosign {
     /// The binary, installed on first use.
     public static let path: Result<String, any Error> = Result {
-        let environment = ProcessInfo.processInfo.environment
-        let temporary = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        let root = environment["DISTILL_ORACLES"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(temporary)/distill-oracles"
-        let binary = "\(root)/cosign/usr/bin/cosign"
+        let binary = "\(Oracles.root)/cosign/usr/bin/cosign"
         if !FileManager.default.isExecutableFile(atPath: binary) {
-            let scratch = try ScratchDirectory()
-            let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/oracles.sh").path
-            try ExternalTool.run(script, ["ensure_cosign"], in: scratch, timeout: .seconds(900))
+            try Oracles.run(["ensure_cosign"])
         }
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ExternalTool.Failure(description: "scripts/oracles.sh ensure_cosign did not install \(binary)")

@@ -147,13 +147,8 @@ public final class LocalRegistry: Sendable {
     /// `make test` installs the registry first (scripts/oracles.sh ensure_all); a test run on
     /// its own installs it the same way.
     private static func ensureInstalled(needsHtpasswd: Bool) throws {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        func onPath(_ tool: String) -> Bool {
-            path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
-        }
-        if onPath("docker-registry") && (!needsHtpasswd || onPath("htpasswd")) { return }
-        let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/oracles.sh").path
-        try ExternalTool.run(script, ["ensure_apt", "docker-registry", "apache2-utils"], in: try ScratchDirectory(), timeout: .seconds(900))
+        try Oracles.ensureOnPath(needsHtpasswd ? ["docker-registry": "docker-registry", "htpasswd": "apache2-utils"]
+                                               : ["docker-registry": "docker-registry"])
     }
 }
 
